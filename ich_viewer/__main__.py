@@ -1,0 +1,3 @@
+from ich_viewer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""What the reader changed in the model's mask, for the report's audit line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MaskEdits:
+    """Voxels the reader added to / removed from the model's mask, and the volume either side."""
+
+    voxels_added: int
+    voxels_removed: int
+    volume_before_ml: float | None  # None when the spacing is unknown
+    volume_after_ml: float | None
+
+    @property
+    def edited(self) -> bool:
+        return bool(self.voxels_added or self.voxels_removed)
+
+
+def compare_masks(model_mask: np.ndarray, edited_mask: np.ndarray, spacing_mm) -> MaskEdits:
+    """Summarise the reader's edits of model_mask into edited_mask (both bool (z, y, x))."""
+    before, after = np.asarray(model_mask, bool), np.asarray(edited_mask, bool)
+    if before.shape != after.shape:
+        raise ValueError(f"edited mask shape {after.shape} differs from the model's {before.shape}")
+    voxel_ml = None if spacing_mm is None else float(np.prod(spacing_mm)) / 1000.0
+    return MaskEdits(
+        voxels_added=int((after & ~before).sum()),
+        voxels_removed=int((before & ~after).sum()),
+        volume_before_ml=None if voxel_ml is None else int(before.sum()) * voxel_ml,
+        volume_after_ml=None if voxel_ml is None else int(after.sum()) * voxel_ml,
+    )

@@ -1,0 +1,63 @@
+"""`ich-viewer report PATH --out FILE.pdf`: open, segment, measure and report one study headless.
+
+Exit codes: 0 report written; 1 the study could not be read or the report
+could not be written; 2 the segmentation model is not available.
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_NO_MODEL = 0, 1, 2
+
+
+def _error(message: str) -> None:
+    print(f"ich-viewer report: {message}", file=sys.stderr)
+
+
+def _load_engine(force_cpu: bool):
+    """The engine with its network loaded (checksum verified), or None if there is no usable model."""
+    from ich_viewer.segmentation.model_file import ModelFileError
+
+    try:
+        from ich_viewer.segmentation.engine import SegmentationEngine
+
+        engine = SegmentationEngine(force_cpu=force_cpu)
+        engine.load()
+    except (ImportError, ModelFileError, OSError) as error:
+        _error(f"the segmentation model is not available ({error}). "
+               "Reinstall ICH Viewer or check the models folder (ICH_VIEWER_MODELS).")
+        return None
+    return engine
+
+
+def run_report(path, out, anonymise: bool = False, force_cpu: bool = False) -> int:
+    """Write the PDF report of the study at path to out; returns the exit code."""
+    from ich_viewer.analysis import compute_study_findings
+    from ich_viewer.export.atomic import ExportError
+    from ich_viewer.report import formatting as fmt
+    from ich_viewer.report.pdf import build_report
+    from ich_viewer.study.errors import StudyLoadError
+    from ich_viewer.study.loader import open_study
+
+    try:
+        study = open_study(path)
+    except (StudyLoadError, OSError) as error:
+        _error(f"cannot open the study: {error}")
+        return EXIT_FAILED
+    engine = _load_engine(force_cpu)
+    if engine is None:
+        return EXIT_NO_MODEL
+    segmentation = engine.segment(study)
+    findings = compute_study_findings(study, segmentation)
+    try:
+        # --out is the user's explicit choice, so the study's own folder is allowed.
+        written = build_report(
+            study, findings, segmentation, out, anonymise=anonymise, allow_study_folder=True
+        )
+    except ExportError as error:
+        _error(str(error))
+        return EXIT_FAILED
+    print(f"{fmt.detection_text(findings)}; volume {fmt.volume_text(study, findings)}")
+    print(f"Report written to {written}")
+    return EXIT_OK

@@ -1,0 +1,188 @@
+"""How figures and DICOM values are written in the report (no PDF code here)."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from ich_viewer.analysis.edits import MaskEdits
+from ich_viewer.analysis.findings import HemorrhageFindings
+from ich_viewer.study.model import DISPLAY_FULL_RANGE, Study, StudyMetadata, Window
+
+SEX_NAMES = {"M": "male", "F": "female", "O": "other"}
+
+
+def format_ml(volume_ml: float) -> str:
+    """Volumes as radiologists quote them: one decimal from 10 mL, two below."""
+    return f"{volume_ml:.1f} mL" if volume_ml >= 10 else f"{volume_ml:.2f} mL"
+
+
+def format_cm2(area_cm2: float) -> str:
+    return f"{area_cm2:.2f} cm²"
+
+
+def format_mm(length_mm: float) -> str:
+    return f"{length_mm:.1f} mm"
+
+
+def format_dicom_date(value: str) -> str:
+    """DICOM DA (YYYYMMDD) as ISO 8601, unambiguous in every country."""
+    match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value.strip())
+    return "-".join(match.groups()) if match else value.strip()
+
+
+def format_person_name(value: str) -> str:
+    """DICOM PN (FAMILY^GIVEN^MIDDLE^PREFIX^SUFFIX) as 'FAMILY, GIVEN MIDDLE'."""
+    parts = [p.strip() for p in value.split("=")[0].split("^")]
+    family, given = parts[0], " ".join(p for p in parts[1:3] if p)
+    return f"{family}, {given}" if family and given else (family or given)
+
+
+def format_sex(value: str) -> str:
+    return SEX_NAMES.get(value.strip().upper(), value.strip())
+
+
+def format_window(window: Window, study: Study) -> str:
+    if not study.is_hu and window == DISPLAY_FULL_RANGE:
+        return "as stored in the 8-bit images"
+    units = " HU" if study.is_hu else ""
+    return f"L {window.level:g} / W {window.width:g}{units}"
+
+
+def format_spacing(study: Study) -> str:
+    if study.spacing_mm is None:
+        return "unknown"
+    dz, dy, dx = study.spacing_mm
+    return f"{dy:.3g} × {dx:.3g} mm in plane, {dz:.3g} mm between slices"
+
+
+def slice_name(study: Study, z: int) -> str:
+    """'slice 14 of 30', or 'slice 14 (image 13 of 30)' when labels are not simply 1..n."""
+    label = study.slice_labels[z]
+    if label == str(z + 1):
+        return f"slice {label} of {study.n_slices}"
+    return f"slice {label} (image {z + 1} of {study.n_slices})"
+
+
+def slice_ranges(study: Study, indices: list[int]) -> str:
+    """Slice labels with consecutive runs collapsed: 'slices 12–15, 18'."""
+    runs: list[list[int]] = []
+    for z in sorted(indices):
+        if runs and z == runs[-1][-1] + 1:
+            runs[-1].append(z)
+        else:
+            runs.append([z])
+    labels = study.slice_labels
+    return ", ".join(labels[r[0]] if len(r) == 1 else f"{labels[r[0]]}–{labels[r[-1]]}" for r in runs)
+
+
+def source_text(study: Study) -> str:
+    """Where the study was read from, as an absolute path (the report outlives the working folder)."""
+    return str(Path(study.source).resolve())
+
+
+def spacing_is_estimate(study: Study) -> bool:
+    """8-bit images carry no spacing: any spacing they have was typed in by the reader."""
+    return study.spacing_mm is not None and not study.is_hu
+
+
+def volume_unavailable_reason(study: Study) -> str:
+    if study.is_hu:
+        return "not available: pixel spacing not recorded in the DICOM headers"
+    return "not available: pixel spacing unknown (8-bit images)"
+
+
+def volume_text(study: Study, findings: HemorrhageFindings) -> str:
+    if findings.volume_ml is None:
+        return volume_unavailable_reason(study)
+    text = f"{format_ml(findings.volume_ml)} (voxel count × voxel volume)"
+    if spacing_is_estimate(study):
+        text += "; estimate: spacing entered for 8-bit images, not read from DICOM"
+    return text
+
+
+def abc2_text(study: Study, findings: HemorrhageFindings) -> str:
+    if findings.abc2_ml is None:
+        return volume_unavailable_reason(study)
+    if not findings.affected_slices:
+        return format_ml(0.0)
+    a, b, c = findings.abc2_axes_mm
+    return f"{format_ml(findings.abc2_ml)} (A {format_mm(a)} × B {format_mm(b)} × C {format_mm(c)} / 2)"
+
+
+def largest_area_text(study: Study, findings: HemorrhageFindings) -> str:
+    if findings.largest_area_slice is None:
+        return "none"
+    label = study.slice_labels[findings.largest_area_slice]
+    if findings.largest_area_cm2 is None:
+        return f"{findings.largest_area_px} pixels on slice {label} (cm² need the pixel spacing)"
+    return f"{format_cm2(findings.largest_area_cm2)} on slice {label}"
+
+
+def detection_text(findings: HemorrhageFindings) -> str:
+    verdict = "Detected" if findings.detected else "Not detected"
+    if findings.detection_score is None:
+        return f"{verdict} (no detection score: judged from the mask)"
+    score, threshold = findings.detection_score, findings.detection_threshold
+    return f"{verdict}: detection score {score:.2f} (threshold {threshold:.2f})"
+
+
+def format_metric(value) -> str | None:
+    """A validation figure from metrics.json, whatever shape it came in; None if unusable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)  # counts (patients, folds)
+    if isinstance(value, float):
+        return f"{value:.3f}" if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value[:80]
+    if isinstance(value, dict):
+        main = format_metric(value.get("mean", value.get("value")))
+        interval = value.get("ci95") or value.get("ci")
+        if main and isinstance(interval, (list, tuple)) and len(interval) == 2:
+            low, high = (format_metric(v) for v in interval)
+            if low and high:
+                return f"{main} (95% CI {low}–{high})"
+        return main
+    return None
+
+
+def edits_text(edits: MaskEdits | None, from_model: bool) -> str:
+    if edits is None or not edits.edited:
+        if from_model:
+            return "none: the mask is the model's output"
+        return "mask not produced by the model in this session"
+    text = f"edited by the reader: {edits.voxels_added} voxels added, {edits.voxels_removed} removed"
+    if edits.volume_before_ml is not None and edits.volume_after_ml is not None:
+        before, after = format_ml(edits.volume_before_ml), format_ml(edits.volume_after_ml)
+        text += f"; volume {before} before edits, {after} after"
+    return text
+
+
+def identifying_rows(metadata: StudyMetadata) -> list[tuple[str, str]]:
+    """Patient and study identifiers present in the metadata (all left out when anonymising)."""
+    rows = [
+        ("Patient", format_person_name(metadata.patient_name)),
+        ("Patient ID", metadata.patient_id.strip()),
+        ("Birth date", format_dicom_date(metadata.birth_date)),
+        ("Sex", format_sex(metadata.sex)),
+        ("Study date", format_dicom_date(metadata.study_date)),
+        ("Accession", metadata.accession_number.strip()),
+        ("Study", metadata.study_description.strip()),
+        ("Series", metadata.series_description.strip()),
+        ("Institution", metadata.institution.strip()),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+def redact(text: str, study: Study) -> str:
+    """Remove identifiers a warning may quote (file paths, names, IDs) for an anonymised report."""
+    metadata = study.metadata
+    secrets = [source_text(study), str(study.source), metadata.patient_id, metadata.accession_number,
+               metadata.patient_name]
+    secrets += [part for part in re.split(r"[\^= ]+", metadata.patient_name) if len(part) >= 2]
+    for secret in sorted((s for s in secrets if s.strip()), key=len, reverse=True):
+        text = re.sub(re.escape(secret), "[removed]", text, flags=re.IGNORECASE)
+    return text

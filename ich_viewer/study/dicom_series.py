@@ -1,0 +1,245 @@
+"""The DICOM header pass: read every file up to its pixel data, group into series.
+
+Only headers are read here (stop_before_pixels), so listing the series of a
+folder is quick and the pixels are read once, for the chosen series only.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+from ich_viewer.study.files import DICOM_SUFFIXES, most_common, shown_name
+from ich_viewer.study.series import SeriesInfo
+
+PIXEL_DATA_GROUP = 0x7FE0
+# |normal . z| above this is axial; generous so a tilted-gantry head CT still counts.
+AXIAL_MIN_COSINE = 0.8
+
+
+class SliceProblem(Exception):
+    """A file that cannot be a slice; the message says why, in a reader's words."""
+
+
+@dataclass
+class DicomSlice:
+    """One DICOM image file, header only."""
+
+    path: Path
+    header: Dataset
+    # Files without the 'DICM' preamble need force=True to read the pixels too.
+    forced: bool = False
+
+    @property
+    def series_uid(self) -> str:
+        return str(self.header.get("SeriesInstanceUID", ""))
+
+    @property
+    def modality(self) -> str:
+        return str(self.header.get("Modality", "") or "")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.header.Rows), int(self.header.Columns)
+
+    @property
+    def n_frames(self) -> int:
+        try:
+            return int(self.header.get("NumberOfFrames", 1) or 1)
+        except (TypeError, ValueError):
+            return 1
+
+    @cached_property
+    def position(self) -> np.ndarray | None:
+        return float_values(self.header, "ImagePositionPatient", 3)
+
+    @cached_property
+    def orientation(self) -> tuple[float, ...] | None:
+        values = float_values(self.header, "ImageOrientationPatient", 6)
+        if values is None or np.linalg.norm(np.cross(values[:3], values[3:])) < 0.5:
+            return None  # absent, or not two independent direction cosines
+        return tuple(float(v) for v in values)
+
+    @cached_property
+    def instance_number(self) -> int | None:
+        try:
+            return int(self.header.get("InstanceNumber"))
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def patient(self) -> str:
+        return str(self.header.get("PatientID", "") or "").strip()
+
+
+def float_values(header: Dataset, keyword: str, count: int) -> np.ndarray | None:
+    """A multi-valued numeric tag as floats, or None when absent or malformed."""
+    value = header.get(keyword)
+    if value is None or value == "":
+        return None
+    items = [value] if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else value
+    try:
+        values = np.array([float(v) for v in items])
+    except (TypeError, ValueError):
+        return None
+    if values.size != count or not np.all(np.isfinite(values)):
+        return None
+    return values
+
+
+def slice_normal(orientation: tuple[float, ...]) -> np.ndarray:
+    """Unit vector perpendicular to the image plane (row x column cosines)."""
+    normal = np.cross(orientation[:3], orientation[3:])
+    return normal / np.linalg.norm(normal)
+
+
+def is_axial(orientation: tuple[float, ...] | None) -> bool:
+    return orientation is not None and abs(slice_normal(orientation)[2]) >= AXIAL_MIN_COSINE
+
+
+# --- reading headers --------------------------------------------------------------
+
+
+def read_slice_header(path: Path) -> DicomSlice:
+    """Read one file up to its pixel data; SliceProblem says why it cannot be a slice."""
+    try:
+        with open(path, "rb") as fp:
+            header, forced = _read_header(fp, path)
+            _check_is_image(header)
+            _check_pixel_data(fp, header)
+    except SliceProblem:
+        raise
+    except PermissionError:
+        raise SliceProblem("permission denied") from None
+    except OSError as error:
+        raise SliceProblem(f"cannot be read ({error.strerror or error})") from None
+    except InvalidDicomError:
+        raise SliceProblem("not a DICOM file") from None
+    except Exception as error:  # pydicom raises many kinds on damaged headers
+        raise SliceProblem(f"damaged or truncated DICOM header ({error})") from None
+    return DicomSlice(path, header, forced)
+
+
+def _read_header(fp, path: Path) -> tuple[Dataset, bool]:
+    try:
+        return pydicom.dcmread(fp, stop_before_pixels=True), False
+    except InvalidDicomError:
+        # Some older exports omit the 128-byte preamble; try those only when the
+        # name suggests DICOM, so random files are not parsed as garbage.
+        if path.suffix and path.suffix.lower() not in DICOM_SUFFIXES:
+            raise
+    fp.seek(0)
+    try:
+        header = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
+        is_image_header = "Rows" in header and "Columns" in header
+    except Exception:
+        is_image_header = False
+    if not is_image_header:
+        raise InvalidDicomError(f"{path} is not DICOM")
+    return header, True
+
+
+def _check_is_image(header: Dataset) -> None:
+    sop_class = header.get("SOPClassUID") or header.file_meta.get("MediaStorageSOPClassUID")
+    if "Rows" not in header or "Columns" not in header:
+        if sop_class and "Image" in sop_class.name:
+            raise SliceProblem("DICOM header is incomplete, the file is probably truncated")
+        raise SliceProblem(f"not an image{f' ({sop_class.name})' if sop_class else ''}")
+    if int(header.get("SamplesPerPixel", 1) or 1) != 1:
+        raise SliceProblem("colour image, not a CT slice")
+
+
+def _check_pixel_data(fp, header: Dataset) -> None:
+    """stop_before_pixels leaves the file at the pixel data tag, if there is one.
+
+    Uncompressed pixel data is also checked for length here, so a truncated file
+    is named as such instead of failing later with a reshape error.
+    """
+    syntax = header.file_meta.get("TransferSyntaxUID")
+    if syntax == DeflatedExplicitVRLittleEndian:
+        return  # the stream is inflated in memory; the pixel pass will tell
+    implicit, little_endian = header.original_encoding
+    tag = fp.read(4)
+    byte_order = "<HH" if little_endian is not False else ">HH"
+    if len(tag) < 4 or struct.unpack(byte_order, tag)[0] != PIXEL_DATA_GROUP:
+        raise SliceProblem("DICOM without pixel data")
+    if syntax is not None and syntax.is_compressed:
+        return  # encapsulated fragments; their decoder checks them
+    # Skip the rest of the element header: a 4-byte length (implicit VR), or
+    # VR, 2 reserved bytes and a 4-byte length (explicit VR, OB/OW).
+    fp.seek(4 if implicit else 8, 1)
+    available = _bytes_left(fp)
+    expected = _native_pixel_bytes(header)
+    if available < expected:
+        raise SliceProblem(f"pixel data is truncated ({available} of {expected} bytes)")
+
+
+def _bytes_left(fp) -> int:
+    here = fp.tell()
+    end = fp.seek(0, 2)
+    fp.seek(here)
+    return end - here
+
+
+def _native_pixel_bytes(header: Dataset) -> int:
+    frames = int(header.get("NumberOfFrames", 1) or 1)
+    pixels = int(header.Rows) * int(header.Columns) * int(header.get("SamplesPerPixel", 1) or 1)
+    bits = int(header.get("BitsAllocated", 16) or 16)
+    return (pixels * frames * bits + 7) // 8
+
+
+def scan_dicom_files(
+    paths: Iterable[Path], root: Path
+) -> tuple[list[DicomSlice], list[tuple[str, str]]]:
+    """Headers of every readable DICOM image, and (file name, problem) for the others."""
+    slices, problems = [], []
+    for path in paths:
+        try:
+            dicom_slice = read_slice_header(path)
+        except SliceProblem as problem:
+            problems.append((shown_name(path, root), str(problem)))
+            continue
+        slices.append(dicom_slice)
+    return slices, problems
+
+
+# --- series ---------------------------------------------------------------------------
+
+
+def group_by_series(slices: list[DicomSlice]) -> dict[str, list[DicomSlice]]:
+    """SeriesInstanceUID -> slices, in the order series are first met."""
+    series: dict[str, list[DicomSlice]] = {}
+    for dicom_slice in slices:
+        series.setdefault(dicom_slice.series_uid, []).append(dicom_slice)
+    return series
+
+
+def describe_series(uid: str, slices: list[DicomSlice]) -> SeriesInfo:
+    first = slices[0].header
+    modality = slices[0].modality
+    description = str(first.get("SeriesDescription", "") or "").strip()
+    number = str(first.get("SeriesNumber", "") or "")
+    rows, cols = most_common(s.size for s in slices)
+    axial = is_axial(most_common(s.orientation for s in slices))
+    # Without a description the file (one slice) or folder name tells series apart.
+    fallback = slices[0].path.name if len(slices) == 1 else slices[0].path.parent.name
+    label = (
+        f"{number + ': ' if number else ''}{description or fallback}"
+        f" - {modality or 'no modality'}, {len(slices)} slice{'s' if len(slices) != 1 else ''},"
+        f" {cols}x{rows}{', axial' if axial else ''}"
+    )
+    return SeriesInfo(uid, description, modality, len(slices), rows, cols, axial, label, number)
+
+
+def choose_series(infos: list[SeriesInfo]) -> SeriesInfo:
+    """The series a radiologist reads by default: axial CT with the most slices."""
+    return max(infos, key=lambda s: (s.modality == "CT", s.is_axial, s.n_slices))

@@ -1,0 +1,425 @@
+"""One DICOM series -> Study: slice order, HU, spacing, geometry and QC warnings.
+
+Slices are ordered by their distance along the slice normal (inferior to
+superior for axial CT), not by file name or InstanceNumber, because exports
+often shuffle both. The spacing between slices comes from those distances;
+SliceThickness is what the detector saw, not how far apart the slices are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.pixels import pixel_array
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from ich_viewer.study.dicom_series import DicomSlice, float_values, slice_normal
+from ich_viewer.study.errors import StudyLoadError
+from ich_viewer.study.files import (
+    describe_problems,
+    most_common,
+    name_list,
+    shown_name,
+    skipped_file_warnings,
+)
+from ich_viewer.study.model import DicomGeometry, Study, StudyMetadata, Units, Window
+
+# Two slices closer than this along the normal are the same slice location.
+DUPLICATE_TOLERANCE_MM = 0.01
+# A step this many times the median spacing means slices are missing.
+GAP_FACTOR = 1.5
+# Steps may differ by rounding in the exported positions, not more.
+SPACING_TOLERANCE_MM = 0.05
+# Positions this far off the slice normal mean a tilted gantry (or a sheared stack).
+TILT_TOLERANCE_DEG = 0.5
+# Missing tags and what their absence costs the reader.
+TAG_CONSEQUENCES = (
+    (("ImagePositionPatient", "ImageOrientationPatient"),
+     "no patient geometry for NIfTI/DICOM SEG export"),
+    (("PixelSpacing",), "pixel size unknown"),
+    (("RescaleSlope", "RescaleIntercept"), "slope 1 and intercept 0 used"),
+)
+# Modalities whose rescaled values are never Hounsfield units.
+NOT_HU_MODALITIES = frozenset({"MR", "PT", "NM", "US"})
+# Raw values in this range, with air well below zero, are Hounsfield units
+# even when the file does not say so (CT padding goes down to -3024).
+HU_PLAUSIBLE_MIN, HU_PLAUSIBLE_MAX, HU_AIR_BELOW = -3100.0, 40000.0, -200.0
+
+
+def load_dicom_series(
+    slices: list[DicomSlice],
+    source: Path,
+    root: Path,
+    spacing_mm: tuple[float, float, float] | None = None,
+) -> Study:
+    """Read the pixels of one series into a Study (HU when it is CT)."""
+    warnings: list[str] = []
+    name = _namer(root)
+    slices = _keep_consistent_slices(slices, source, name, warnings)
+    slices = _order_slices(slices, name, warnings)
+    voxels, slices, rescaled = _read_voxels(slices, source, name, warnings)
+    warnings += _missing_tag_warnings(slices, name)
+    first = slices[0].header
+    units = _decide_units(voxels, first, rescaled, warnings)
+    spacing = _spacing(slices, warnings, spacing_mm)
+    _qc_geometry(slices, name, warnings)
+    return Study(
+        voxels=voxels,
+        units=units,
+        spacing_mm=spacing,
+        source=source,
+        metadata=study_metadata(first),
+        warnings=warnings,
+        slice_files=[s.path for s in slices],
+        slice_labels=_slice_labels(slices),
+        dicom_windows=dicom_windows(first),
+        geometry=_geometry(slices),
+        description=_description(first),
+    )
+
+
+def _namer(root: Path) -> Callable[[DicomSlice], str]:
+    return lambda dicom_slice: shown_name(dicom_slice.path, root)
+
+
+# --- which slices ----------------------------------------------------------------------
+
+
+def _keep_consistent_slices(slices, source, name, warnings) -> list[DicomSlice]:
+    """Drop what cannot stack into one volume: multi-frame files, odd sizes, localizers."""
+    problems = [(name(s), "multi-frame (enhanced) DICOM is not supported yet")
+                for s in slices if s.n_frames > 1]
+    slices = [s for s in slices if s.n_frames == 1]
+    if not slices:
+        raise StudyLoadError(source, f"Cannot load {source}: {describe_problems(problems)}.")
+    size, orientation = most_common((s.size, s.orientation) for s in slices)
+    for s in slices:
+        if s.size != size:
+            problems.append((name(s), f"{_pixels(s.size)}, the series is {_pixels(size)}"))
+        elif s.orientation != orientation:
+            problems.append((name(s), "another orientation than the series (a localizer?)"))
+    warnings += skipped_file_warnings(problems)
+    return [s for s in slices if (s.size, s.orientation) == (size, orientation)]
+
+
+def _pixels(size: tuple[int, int]) -> str:
+    return f"{size[1]}x{size[0]} pixels"
+
+
+def _order_slices(slices, name, warnings) -> list[DicomSlice]:
+    """Sort along the slice normal; fall back to InstanceNumber, then file order."""
+    distances = _distances_along_normal(slices)
+    if distances is not None:
+        order = sorted(range(len(slices)),
+                       key=lambda i: (distances[i], slices[i].instance_number or 0))
+        ordered = [slices[i] for i in order]
+        return _drop_duplicate_positions(ordered, distances[order], name, warnings)
+    if len(slices) > 1:
+        if all(s.instance_number is not None for s in slices):
+            warnings.append("Slices ordered by InstanceNumber (no slice positions): "
+                            "check the slice order.")
+            return sorted(slices, key=lambda s: s.instance_number)
+        warnings.append("Slices ordered by file name (no slice positions, no InstanceNumber): "
+                        "check the slice order.")
+    return slices
+
+
+def _distances_along_normal(slices) -> np.ndarray | None:
+    orientation = slices[0].orientation
+    positions = [s.position for s in slices]
+    if orientation is None or any(p is None for p in positions):
+        return None
+    return np.array(positions) @ slice_normal(orientation)
+
+
+def _drop_duplicate_positions(slices, distances, name, warnings) -> list[DicomSlice]:
+    """Two images at one location would count that slice twice in every volume."""
+    kept, problems = [slices[0]], []
+    for dicom_slice, step in zip(slices[1:], np.diff(distances)):
+        if step >= DUPLICATE_TOLERANCE_MM:
+            kept.append(dicom_slice)
+            continue
+        same_image = _sop_uid(dicom_slice) == _sop_uid(kept[-1])
+        what = "a second copy of" if same_image else "at the same position as"
+        problems.append((name(dicom_slice), f"{what} {name(kept[-1])}"))
+    warnings += skipped_file_warnings(problems, verb="Duplicate slice position: skipped")
+    return kept
+
+
+def _sop_uid(dicom_slice: DicomSlice) -> str:
+    return str(dicom_slice.header.get("SOPInstanceUID", ""))
+
+
+# --- pixels -------------------------------------------------------------------------------
+
+
+def _read_voxels(slices, source, name, warnings) -> tuple[np.ndarray, list[DicomSlice], bool]:
+    """Fill one preallocated float32 volume slice by slice (peak memory ~1x the volume).
+
+    Returns the volume, the slices that made it in, and whether any rescale tag was found.
+    """
+    rows, cols = slices[0].size
+    voxels = np.empty((len(slices), rows, cols), np.float32)
+    kept, problems, rescaled = [], [], False
+    for dicom_slice in slices:
+        try:
+            stored = _stored_pixels(dicom_slice)
+        except Exception as error:  # any decoder failure: skip the slice, keep the series
+            problems.append((name(dicom_slice), _pixel_problem(error)))
+            continue
+        if stored.shape != (rows, cols):
+            problems.append((name(dicom_slice), f"pixel data of shape {stored.shape}, "
+                                                f"expected {(rows, cols)}"))
+            continue
+        slope, intercept, found = _rescale(dicom_slice.header)
+        rescaled |= found
+        _rescale_into(voxels[len(kept)], stored, slope, intercept)
+        kept.append(dicom_slice)
+    warnings += skipped_file_warnings(problems)
+    if not kept:
+        raise StudyLoadError(source, f"No readable slices in {source}: "
+                                     f"{describe_problems(problems)}.")
+    if len(kept) < len(slices):
+        voxels = voxels[: len(kept)].copy()  # rare; a copy keeps the peak at 2x
+    return voxels, kept, rescaled
+
+
+def _stored_pixels(dicom_slice: DicomSlice) -> np.ndarray:
+    """The stored values of one slice, decoded (JPEG lossless/2000/LS, RLE via plugins)."""
+    if not dicom_slice.forced:
+        return pixel_array(dicom_slice.path)  # reads only what it needs from the file
+    dataset = pydicom.dcmread(dicom_slice.path, force=True)
+    if "TransferSyntaxUID" not in dataset.file_meta:  # no file meta: take what pydicom guessed
+        implicit = dataset.original_encoding[0]
+        syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+        dataset.file_meta.TransferSyntaxUID = syntax
+    return dataset.pixel_array
+
+
+def _pixel_problem(error: Exception) -> str:
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, EOFError) or "less than expected" in text or "truncat" in text.lower():
+        return "pixel data is truncated"
+    return f"pixel data cannot be decoded ({text})"
+
+
+def _rescale(header: Dataset) -> tuple[float, float, bool]:
+    """(slope, intercept, found); defaults 1 and 0 when the tags are absent or broken."""
+    slope = float_values(header, "RescaleSlope", 1)
+    intercept = float_values(header, "RescaleIntercept", 1)
+    found = slope is not None or intercept is not None
+    return (float(slope[0]) if slope is not None else 1.0,
+            float(intercept[0]) if intercept is not None else 0.0, found)
+
+
+def _rescale_into(out: np.ndarray, stored: np.ndarray, slope: float, intercept: float) -> None:
+    """out = stored * slope + intercept in float32, in one pass when the slope is 1."""
+    if slope == 1.0:
+        np.add(stored, np.float32(intercept), out=out, casting="unsafe")
+    else:
+        np.multiply(stored, np.float32(slope), out=out, casting="unsafe")
+        out += np.float32(intercept)
+
+
+def _decide_units(voxels, header, rescaled, warnings) -> Units:
+    """HU for CT; otherwise when rescaled (not MR/PET/...) or the values look like HU."""
+    modality = str(header.get("Modality", "") or "")
+    if modality == "CT":
+        return Units.HU
+    low, high = float(voxels.min()), float(voxels.max())
+    looks_like_hu = HU_PLAUSIBLE_MIN <= low <= HU_AIR_BELOW and high <= HU_PLAUSIBLE_MAX
+    rescaled_to_hu = rescaled and modality not in NOT_HU_MODALITIES
+    modality_text = f"Modality is {modality}" if modality else "Modality is missing"
+    if rescaled_to_hu or looks_like_hu:
+        evidence = "has rescale tags" if rescaled_to_hu else (
+            f"has no rescale tags, but its values ({low:.0f} to {high:.0f}) look like "
+            "Hounsfield units")
+        warnings.append(f"{modality_text}, not CT; the series {evidence}, so it is shown in HU.")
+        return Units.HU
+    warnings.append(f"{modality_text}, not CT, and the values ({low:.0f} to {high:.0f}) do not "
+                    "look like Hounsfield units: shown as stored; HU windows and hemorrhage "
+                    "detection do not apply.")
+    return Units.DISPLAY
+
+
+# --- spacing and geometry QC ------------------------------------------------------------
+
+
+def _spacing(slices, warnings, given) -> tuple[float, float, float] | None:
+    """(z, y, x) in mm: median step between slice positions, PixelSpacing in-plane."""
+    in_plane = float_values(slices[0].header, "PixelSpacing", 2)
+    between = _spacing_between_slices(slices, warnings)
+    if in_plane is not None and between is not None:
+        return (between, float(in_plane[0]), float(in_plane[1]))
+    if given is not None:
+        warnings.append(f"Voxel spacing {_format_spacing(given)} mm was entered by the user.")
+        return tuple(float(v) for v in given)
+    warnings.append("Voxel spacing unknown: volumes in mL cannot be measured.")
+    return None
+
+
+def _spacing_between_slices(slices, warnings) -> float | None:
+    distances = _distances_along_normal(slices)
+    if distances is not None and len(slices) > 1:
+        return float(np.median(np.diff(distances)))
+    header = slices[0].header
+    for keyword in ("SpacingBetweenSlices", "SliceThickness"):
+        value = float_values(header, keyword, 1)
+        if value is not None and value[0] > 0:
+            why = "one slice" if len(slices) == 1 else "no slice positions"
+            warnings.append(f"Spacing between slices taken from {keyword} "
+                            f"({value[0]:g} mm): {why}.")
+            return float(value[0])
+    return None
+
+
+def _qc_geometry(slices, name, warnings) -> None:
+    """Warn about what makes volumes or 3D exports wrong: gaps, uneven steps, tilt."""
+    distances = _distances_along_normal(slices)
+    if distances is not None and len(slices) > 2:
+        _warn_uneven_steps(np.diff(distances), slices, name, warnings)
+    _warn_tilt(slices, warnings)
+
+
+def _warn_uneven_steps(steps, slices, name, warnings) -> None:
+    median = float(np.median(steps))
+    gaps = np.flatnonzero(steps > GAP_FACTOR * median)
+    labels = _slice_labels(slices)
+    for i in gaps:
+        missing = round(steps[i] / median) - 1
+        warnings.append(
+            f"Gap of {steps[i]:.2f} mm between slice {labels[i]} ({name(slices[i])}) and slice "
+            f"{labels[i + 1]} ({name(slices[i + 1])}), usual spacing {median:.2f} mm: about "
+            f"{missing} slice{'s' if missing != 1 else ''} missing; volumes there are "
+            "underestimated.")
+    regular = np.delete(steps, gaps)
+    if regular.size and regular.max() - regular.min() > SPACING_TOLERANCE_MM:
+        warnings.append(f"Spacing between slices varies from {regular.min():.2f} to "
+                        f"{regular.max():.2f} mm; volumes use the median {median:.2f} mm.")
+
+
+def _warn_tilt(slices, warnings) -> None:
+    tilts = [float_values(s.header, "GantryDetectorTilt", 1) for s in slices]
+    tilt = max((abs(t[0]) for t in tilts if t is not None), default=0.0)
+    if tilt > 0.01:
+        warnings.append(f"Gantry tilt of {tilt:g} degrees: slices are sheared; 3D exports and "
+                        "reformats assume no tilt.")
+        return
+    off_normal = _angle_off_normal(slices)
+    if off_normal is not None and off_normal > TILT_TOLERANCE_DEG:
+        warnings.append(f"Slice positions run {off_normal:.1f} degrees off the slice normal "
+                        "(tilted gantry or sheared stack): 3D exports assume no tilt.")
+
+
+def _angle_off_normal(slices) -> float | None:
+    orientation, first, last = slices[0].orientation, slices[0].position, slices[-1].position
+    if orientation is None or first is None or last is None or len(slices) < 2:
+        return None
+    step = last - first
+    length = np.linalg.norm(step)
+    if length < DUPLICATE_TOLERANCE_MM:
+        return None
+    cosine = abs(step @ slice_normal(orientation)) / length
+    return float(np.degrees(np.arccos(min(cosine, 1.0))))
+
+
+def _geometry(slices) -> DicomGeometry | None:
+    """Patient-space geometry for NIfTI / DICOM SEG, only when every slice has it."""
+    positions = [s.position for s in slices]
+    orientation = slices[0].orientation
+    if orientation is None or any(p is None for p in positions):
+        return None
+    first = slices[0].header
+    return DicomGeometry(
+        positions=np.array(positions),
+        orientation=orientation,
+        sop_instance_uids=[str(s.header.get("SOPInstanceUID", "")) for s in slices],
+        sop_class_uid=str(first.get("SOPClassUID", "")),
+        frame_of_reference_uid=str(first.get("FrameOfReferenceUID", "")),
+    )
+
+
+def _missing_tag_warnings(slices, name) -> list[str]:
+    warnings = []
+    for keywords, consequence in TAG_CONSEQUENCES:
+        missing = [name(s) for s in slices if any(k not in s.header for k in keywords)]
+        if missing:
+            warnings.append(f"{'/'.join(keywords)} missing in {len(missing)} of {len(slices)} "
+                            f"files ({name_list(missing, limit=3)}): {consequence}.")
+    return warnings
+
+
+def _format_spacing(spacing) -> str:
+    return " x ".join(f"{v:g}" for v in spacing)
+
+
+# --- what the reader sees about the series ---------------------------------------------
+
+
+def _slice_labels(slices) -> list[str]:
+    numbers = [s.instance_number for s in slices]
+    if any(n is None for n in numbers):
+        return [str(i + 1) for i in range(len(slices))]
+    return [str(n) for n in numbers]
+
+
+def _description(header: Dataset) -> str:
+    description = str(header.get("SeriesDescription", "") or "").strip() or "DICOM series"
+    number = str(header.get("SeriesNumber", "") or "")
+    return f"{description}, series {number}" if number else description
+
+
+def _text(header: Dataset, keyword: str) -> str:
+    value = header.get(keyword)
+    return "" if value is None else str(value).strip()
+
+
+def study_metadata(header: Dataset) -> StudyMetadata:
+    thickness = float_values(header, "SliceThickness", 1)
+    return StudyMetadata(
+        patient_name=_text(header, "PatientName"),
+        patient_id=_text(header, "PatientID"),
+        birth_date=_text(header, "PatientBirthDate"),
+        sex=_text(header, "PatientSex"),
+        study_date=_text(header, "StudyDate"),
+        accession_number=_text(header, "AccessionNumber"),
+        study_description=_text(header, "StudyDescription"),
+        series_description=_text(header, "SeriesDescription"),
+        institution=_text(header, "InstitutionName"),
+        modality=_text(header, "Modality"),
+        manufacturer=_text(header, "Manufacturer"),
+        study_instance_uid=_text(header, "StudyInstanceUID"),
+        series_instance_uid=_text(header, "SeriesInstanceUID"),
+        series_number=_text(header, "SeriesNumber"),
+        slice_thickness_mm=float(thickness[0]) if thickness is not None else None,
+        kvp=_text(header, "KVP"),
+        convolution_kernel=_text(header, "ConvolutionKernel"),
+    )
+
+
+def dicom_windows(header: Dataset) -> list[Window]:
+    """WindowCenter/WindowWidth pairs (each may be multi-valued), in HU."""
+    centers = _numbers(header.get("WindowCenter"))
+    widths = _numbers(header.get("WindowWidth"))
+    windows = []
+    for level, width in zip(centers, widths):
+        window = Window(level, width)
+        if width > 0 and window not in windows:
+            windows.append(window)
+    return windows
+
+
+def _numbers(value) -> list[float]:
+    if value is None or value == "":
+        return []
+    items = [value] if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else value
+    try:
+        return [float(v) for v in items]
+    except (TypeError, ValueError):
+        return []

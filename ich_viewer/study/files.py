@@ -1,0 +1,116 @@
+"""Finding and naming input files: natural order, file kinds, readable problem lists."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
+DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic", ".ima"})
+# Index and system files that sit next to images and are never slices.
+IGNORED_NAMES = frozenset({"dicomdir", "thumbs.db", "desktop.ini", "lockfile"})
+# How many file names a warning lists before saying "and N more".
+NAMES_SHOWN = 10
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str | Path) -> tuple:
+    """Sort key putting 2.jpg before 10.jpg (digit runs compare as numbers)."""
+    text = str(text)
+    parts = _DIGITS.split(text.lower())
+    # split() alternates text and digits, so equal positions always hold equal types.
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), text
+
+
+def most_common(values: Iterable):
+    """The majority value (ties go to the first one met)."""
+    return Counter(values).most_common(1)[0][0]
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def is_ignored(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.lower() in IGNORED_NAMES
+
+
+def looks_like_dicom(path: Path) -> bool:
+    """Cheap sniff: the 'DICM' marker at byte 128, or a DICOM file extension."""
+    if path.suffix.lower() in DICOM_SUFFIXES:
+        return True
+    if is_image_file(path):
+        return False
+    try:
+        with open(path, "rb") as fp:
+            return fp.read(132)[128:] == b"DICM"
+    except OSError:
+        return False  # the loader reports unreadable files when it reads them
+
+
+def files_in(folder: Path) -> list[Path]:
+    """The files directly inside `folder`, in natural order (hidden/index files left out)."""
+    return sorted(
+        (p for p in folder.iterdir() if p.is_file() and not is_ignored(p)),
+        key=natural_key,
+    )
+
+
+def subfolders(folder: Path) -> list[Path]:
+    return sorted(
+        (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=natural_key,
+    )
+
+
+def walk_files(folder: Path) -> list[Path]:
+    """Every file below `folder`, in natural order of the relative path."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        found.extend(Path(dirpath) / name for name in filenames)
+    found = [p for p in found if not is_ignored(p)]
+    return sorted(found, key=lambda p: natural_key(p.relative_to(folder)))
+
+
+def shown_name(path: Path, root: Path) -> str:
+    """The name a reader recognises: the path relative to what they opened."""
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        return path.name
+    return relative.as_posix() if relative.parts else path.name
+
+
+def name_list(names: Iterable[str], limit: int = NAMES_SHOWN) -> str:
+    names = list(names)
+    shown = ", ".join(names[:limit])
+    if len(names) > limit:
+        shown += f" and {len(names) - limit} more"
+    return shown
+
+
+def skipped_file_warnings(problems: list[tuple[str, str]], verb: str = "Skipped") -> list[str]:
+    """One warning per kind of problem, naming the files: [(file name, problem)]."""
+    by_problem: dict[str, list[str]] = {}
+    for name, problem in problems:
+        by_problem.setdefault(problem, []).append(name)
+    warnings = []
+    for problem, names in by_problem.items():
+        if len(names) == 1:
+            warnings.append(f"{verb} {names[0]}: {problem}.")
+        else:
+            warnings.append(f"{verb} {len(names)} files ({problem}): {name_list(names)}.")
+    return warnings
+
+
+def describe_problems(problems: list[tuple[str, str]], limit: int = 5) -> str:
+    """Problems as one line for an error message: 'a.dcm: not DICOM; b.dcm: truncated'."""
+    text = "; ".join(f"{name}: {problem}" for name, problem in problems[:limit])
+    if len(problems) > limit:
+        text += f"; and {len(problems) - limit} more"
+    return text

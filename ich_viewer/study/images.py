@@ -1,0 +1,248 @@
+"""Image studies: a folder of JPG/PNG slices, one image, and the CT-ICH layout.
+
+These are already-windowed 8-bit pictures (Units.DISPLAY) with no spacing in
+them. The CT-ICH dataset keeps its reference segmentation next to the slices
+(S_HGE_Seg.jpg beside S.jpg); those files are masks, not slices.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ich_viewer.study.errors import StudyLoadError
+from ich_viewer.study.files import (
+    describe_problems,
+    files_in,
+    is_image_file,
+    most_common,
+    name_list,
+    natural_key,
+    skipped_file_warnings,
+)
+from ich_viewer.study.model import Study, Units
+
+MASK_SUFFIX = "_HGE_Seg"
+# CT-ICH masks are JPEGs: compression noise makes background pixels 1..20, so never "> 0".
+MASK_THRESHOLD = 128
+CT_ICH_WINDOW_FOLDERS = ("brain", "bone")  # brain first: it is the one to read
+_SLICE_NUMBER = re.compile(r"^\d+$")
+
+
+@dataclass
+class ImageSeries:
+    """Image files that form one study, with its reference masks (by slice file)."""
+
+    slices: list[Path]
+    masks: dict[Path, Path]  # slice file -> its mask file
+    description: str
+    is_ct_ich: bool
+    orphan_masks: list[Path]
+
+
+# --- finding the files ---------------------------------------------------------------
+
+
+def ct_ich_slices_folder(folder: Path) -> Path | None:
+    """The slices folder if `folder` is a CT-ICH patient (NNN/) or its NNN/brain (or bone)."""
+    for window in CT_ICH_WINDOW_FOLDERS:
+        if _has_images(folder / window):
+            return folder / window
+    if folder.name.lower() in CT_ICH_WINDOW_FOLDERS and _has_images(folder):
+        return folder
+    return None
+
+
+def _has_images(folder: Path) -> bool:
+    try:
+        return folder.is_dir() and any(is_image_file(p) for p in folder.iterdir())
+    except OSError:
+        return False
+
+
+def is_mask_file(path: Path) -> bool:
+    return path.stem.lower().endswith(MASK_SUFFIX.lower())
+
+
+def image_series(image_files: list[Path], folder: Path) -> ImageSeries:
+    """Split a folder's images into slices and masks, and name the study."""
+    masks_by_stem = {p.stem[: -len(MASK_SUFFIX)].lower(): p for p in image_files if is_mask_file(p)}
+    slices = [p for p in image_files if not is_mask_file(p)]
+    masks = {p: masks_by_stem.pop(p.stem.lower())
+             for p in slices if p.stem.lower() in masks_by_stem}
+    is_ct_ich = bool(masks) or folder.name.lower() in CT_ICH_WINDOW_FOLDERS
+    orphans = sorted(masks_by_stem.values(), key=natural_key)
+    return ImageSeries(slices, masks, _description(folder, is_ct_ich), is_ct_ich, orphans)
+
+
+def folder_image_series(folder: Path) -> ImageSeries:
+    return image_series([p for p in files_in(folder) if is_image_file(p)], folder)
+
+
+def single_image_series(path: Path) -> ImageSeries:
+    """One image; its CT-ICH mask comes along when it sits beside it."""
+    files = [path]
+    if not is_mask_file(path):
+        mask_name = f"{path.stem}{MASK_SUFFIX}".lower()
+        masks = [p for p in _siblings(path) if p.stem.lower() == mask_name and is_image_file(p)]
+        files += masks[:1]
+    series = image_series(files, path.parent)
+    series.description = path.name
+    return series
+
+
+def _siblings(path: Path) -> list[Path]:
+    try:
+        return list(path.parent.iterdir())
+    except OSError:
+        return []  # the image itself may still be readable
+
+
+def _description(folder: Path, is_ct_ich: bool) -> str:
+    window = folder.name.lower()
+    if window in CT_ICH_WINDOW_FOLDERS and folder.parent.name:
+        return f"CT-ICH patient {folder.parent.name} ({window} window)"
+    if is_ct_ich:
+        return f"CT-ICH slices {folder.name}"
+    return f"Images {folder.name}"
+
+
+# --- reading pixels ----------------------------------------------------------------------
+
+
+class ImageProblem(Exception):
+    """An image file that cannot be a slice; the message says why."""
+
+
+def read_gray_image(path: Path) -> np.ndarray:
+    """One image as a 2-D array (colour converted to gray); ImageProblem if unreadable."""
+    import cv2  # imported here: it is slow to import and only image studies need it
+
+    try:
+        with open(path, "rb") as fp:  # imdecode, unlike imread, copes with non-ASCII paths
+            data = np.frombuffer(fp.read(), np.uint8)
+    except PermissionError:
+        raise ImageProblem("permission denied") from None
+    except OSError as error:
+        raise ImageProblem(f"cannot be read ({error.strerror or error})") from None
+    if _is_cut_short_jpeg(data):
+        raise ImageProblem("truncated JPEG (its end marker is missing)")
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise ImageProblem("not a readable image (damaged, truncated or not JPG/PNG)")
+    if image.ndim == 3:
+        code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+        image = cv2.cvtColor(image, code)
+    return image
+
+
+def _is_cut_short_jpeg(data: np.ndarray) -> bool:
+    """libjpeg decodes a cut-off JPEG as a half-grey slice; its missing end marker tells."""
+    head, tail = data[:2].tobytes(), data[-16:].tobytes()
+    return head == b"\xff\xd8" and b"\xff\xd9" not in tail
+
+
+def load_image_series(
+    series: ImageSeries, source: Path, spacing_mm: tuple[float, float, float] | None = None
+) -> Study:
+    warnings: list[str] = []
+    images, problems = _read_all(series.slices)
+    if not images:
+        detail = describe_problems(problems) if problems else "no image files"
+        raise StudyLoadError(source, f"No readable images in {source}: {detail}.")
+    images = _keep_majority_size(images, problems)
+    warnings += skipped_file_warnings(problems)
+    files = list(images)
+    voxels = np.empty((len(files), *images[files[0]].shape), np.float32)
+    for i, path in enumerate(files):
+        voxels[i] = images.pop(path)  # release each 8-bit image once copied
+    warnings += _bit_depth_warning(voxels)
+    labels = [p.stem for p in files]
+    reference = _reference_mask(series, files, voxels.shape, warnings) if series.is_ct_ich else None
+    if series.is_ct_ich:
+        warnings += _missing_slice_numbers(labels)
+    return Study(
+        voxels=voxels,
+        units=Units.DISPLAY,
+        spacing_mm=_given_spacing(spacing_mm, warnings),
+        source=source,
+        warnings=warnings,
+        slice_files=files,
+        slice_labels=labels,
+        reference_mask=reference,
+        description=series.description,
+    )
+
+
+def _read_all(paths: list[Path]) -> tuple[dict[Path, np.ndarray], list[tuple[str, str]]]:
+    images, problems = {}, []
+    for path in paths:
+        try:
+            images[path] = read_gray_image(path)
+        except ImageProblem as problem:
+            problems.append((path.name, str(problem)))
+    return images, problems
+
+
+def _keep_majority_size(images: dict[Path, np.ndarray], problems: list) -> dict[Path, np.ndarray]:
+    """Slices of another size cannot stack; the size most slices share wins."""
+    size = most_common(image.shape for image in images.values())
+    for path, image in images.items():
+        if image.shape != size:
+            problems.append((path.name, f"{image.shape[1]}x{image.shape[0]} pixels, "
+                                        f"the other slices are {size[1]}x{size[0]}"))
+    return {path: image for path, image in images.items() if image.shape == size}
+
+
+def _bit_depth_warning(voxels: np.ndarray) -> list[str]:
+    if voxels.max() > 255:
+        return ["Images are 16-bit: values are shown as stored, not as 8-bit display values."]
+    return []
+
+
+def _reference_mask(series, files, shape, warnings) -> np.ndarray:
+    """CT-ICH masks on the slices that have one; slices without a mask have no hemorrhage."""
+    reference = np.zeros(shape, bool)
+    problems = [(p.name, "a mask without its slice") for p in series.orphan_masks]
+    for i, path in enumerate(files):
+        mask_file = series.masks.get(path)
+        if mask_file is None:
+            continue
+        try:
+            mask = read_gray_image(mask_file)
+        except ImageProblem as problem:
+            problems.append((mask_file.name, f"reference mask {problem}"))
+            continue
+        if mask.shape != shape[1:]:
+            problems.append((mask_file.name, f"reference mask of {mask.shape[1]}x{mask.shape[0]} "
+                                             f"pixels, the slice is {shape[2]}x{shape[1]}"))
+            continue
+        reference[i] = mask >= MASK_THRESHOLD
+    warnings += skipped_file_warnings(problems)
+    return reference
+
+
+def _missing_slice_numbers(labels: list[str]) -> list[str]:
+    """CT-ICH numbers slices from 1: a hole in the numbering is a missing file."""
+    numbers = {int(label) for label in labels if _SLICE_NUMBER.match(label)}
+    if not numbers:
+        return []
+    missing = sorted(set(range(1, max(numbers) + 1)) - numbers)
+    if not missing:
+        return []
+    names = name_list([str(n) for n in missing])
+    return [f"Slice{'s' if len(missing) > 1 else ''} {names} missing from the numbering "
+            "(file absent): the volume skips over it."]
+
+
+def _given_spacing(spacing_mm, warnings) -> tuple[float, float, float] | None:
+    if spacing_mm is None:
+        warnings.append("Images carry no voxel spacing: volumes in mL need the spacing entered.")
+        return None
+    spacing = tuple(float(v) for v in spacing_mm)
+    if len(spacing) != 3 or not all(v > 0 for v in spacing):
+        raise ValueError(f"spacing_mm must be three positive numbers (z, y, x), got {spacing_mm!r}")
+    return spacing

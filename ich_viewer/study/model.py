@@ -1,0 +1,138 @@
+"""The Study: one CT series as a (z, y, x) volume plus what we know about it.
+
+Everything downstream (viewer, segmentation, findings, report, exports)
+reads a Study and nothing else, so every loader must fill it the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+
+
+class Units(str, Enum):
+    """What the voxel values mean."""
+
+    HU = "HU"  # Hounsfield units (DICOM CT after rescale)
+    DISPLAY = "display"  # 8-bit display values of an already windowed image (JPG/PNG)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A display window in the study's units: values level +- width/2 map to black..white."""
+
+    level: float
+    width: float
+
+    @property
+    def low(self) -> float:
+        return self.level - self.width / 2
+
+    @property
+    def high(self) -> float:
+        return self.level + self.width / 2
+
+
+# Presets for HU studies, in the order of the number keys 1..4.
+HU_PRESETS: dict[str, Window] = {
+    "Brain": Window(40, 80),
+    "Subdural": Window(75, 215),
+    "Stroke": Window(40, 40),
+    "Bone": Window(600, 2800),
+}
+# The window CT-ICH used to render its brain JPGs (checked against the HU subset).
+CT_ICH_BRAIN_WINDOW = Window(40, 120)
+DISPLAY_FULL_RANGE = Window(127.5, 255)
+
+
+@dataclass
+class StudyMetadata:
+    """Patient / study / series facts, as found in DICOM (empty strings when absent)."""
+
+    patient_name: str = ""
+    patient_id: str = ""
+    birth_date: str = ""
+    sex: str = ""
+    study_date: str = ""
+    accession_number: str = ""
+    study_description: str = ""
+    series_description: str = ""
+    institution: str = ""
+    modality: str = ""
+    manufacturer: str = ""
+    study_instance_uid: str = ""
+    series_instance_uid: str = ""
+    series_number: str = ""
+    slice_thickness_mm: float | None = None
+    kvp: str = ""
+    convolution_kernel: str = ""
+
+
+@dataclass
+class DicomGeometry:
+    """Patient-space geometry of a DICOM series (LPS, mm), for NIfTI and DICOM SEG."""
+
+    # ImagePositionPatient of each slice, in volume order, shape (z, 3)
+    positions: np.ndarray
+    # ImageOrientationPatient: row direction cosines then column direction cosines
+    orientation: tuple[float, float, float, float, float, float]
+    sop_instance_uids: list[str] = field(default_factory=list)
+    sop_class_uid: str = ""
+    frame_of_reference_uid: str = ""
+
+
+@dataclass
+class Study:
+    """One series ready for review.
+
+    voxels      float32 (z, y, x); z runs in the order slices are shown (inferior to
+                superior for DICOM sorted along the slice normal, file order otherwise).
+    units       Units.HU or Units.DISPLAY.
+    spacing_mm  (z, y, x) voxel spacing, or None when unknown (8-bit images).
+    """
+
+    voxels: np.ndarray
+    units: Units
+    spacing_mm: tuple[float, float, float] | None
+    source: Path
+    metadata: StudyMetadata = field(default_factory=StudyMetadata)
+    warnings: list[str] = field(default_factory=list)
+    # The file each slice came from (same length as voxels).
+    slice_files: list[Path] = field(default_factory=list)
+    # Slice labels shown to the reader ("12" for CT-ICH 12.jpg, InstanceNumber for DICOM).
+    slice_labels: list[str] = field(default_factory=list)
+    # Windows stored in the DICOM (WindowCenter/Width), in HU.
+    dicom_windows: list[Window] = field(default_factory=list)
+    # A reference segmentation shipped with the data (CT-ICH *_HGE_Seg.jpg), bool (z, y, x).
+    reference_mask: np.ndarray | None = None
+    geometry: DicomGeometry | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.voxels.ndim != 3:
+            raise ValueError(f"Study voxels must be (z, y, x), got shape {self.voxels.shape}")
+        if not self.slice_labels:
+            self.slice_labels = [str(i + 1) for i in range(self.n_slices)]
+
+    @property
+    def n_slices(self) -> int:
+        return int(self.voxels.shape[0])
+
+    @property
+    def is_hu(self) -> bool:
+        return self.units is Units.HU
+
+    @property
+    def voxel_volume_ml(self) -> float | None:
+        if self.spacing_mm is None:
+            return None
+        dz, dy, dx = self.spacing_mm
+        return dz * dy * dx / 1000.0
+
+    def default_window(self) -> Window:
+        if not self.is_hu:
+            return DISPLAY_FULL_RANGE
+        return HU_PRESETS["Brain"]

@@ -1,0 +1,148 @@
+"""The comparison tables: the reference notebook's protocol, baselines on a patient-wise
+fold, and inference cost against the reference U-Net.
+
+These read the training runs in runs/ (the baselines are not shipped: the
+reference U-Net alone would take 30 MB); `evaluate` stores the tables in
+models/baselines.json so the model card can be rebuilt without them.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ich_viewer.segmentation.preprocessing import NETWORK_SIZE, stack_neighbours
+from ich_viewer.training.ct_ich import read_patients
+from ich_viewer.training.dataset import PreparedPatient, prepare_all
+from ich_viewer.training.folds import load_folds
+from ich_viewer.training.metrics import PixelTally, dice
+from ich_viewer.training.plan import all_runs, notebook_split
+from ich_viewer.training.train import TrainConfig
+
+BATCH = 16
+
+
+def _load_run(run_dir: Path):
+    import keras  # noqa: PLC0415
+
+    config = TrainConfig(**json.loads((run_dir / "config.json").read_text()))
+    return keras.models.load_model(run_dir / "final.keras", compile=False), config
+
+
+def predict_slices(model, config: TrainConfig, patient: PreparedPatient, indices) -> np.ndarray:
+    """Probabilities at network resolution (NETWORK_SIZE) for the given slices of a patient."""
+    indices = list(indices)
+    out = np.empty((len(indices), NETWORK_SIZE, NETWORK_SIZE), np.float32)
+    for start in range(0, len(indices), BATCH):
+        chunk = indices[start:start + BATCH]
+        if config.channels == 1:
+            batch = np.stack([cv2.resize(patient.images[z], (config.input_size,) * 2,
+                                         interpolation=cv2.INTER_AREA) for z in chunk])[..., None]
+        else:
+            batch = stack_neighbours(patient.images, chunk)
+        prob = np.asarray(model(batch, training=False))[..., 0]
+        for k, p in enumerate(prob):
+            out[start + k] = cv2.resize(p, (NETWORK_SIZE,) * 2, interpolation=cv2.INTER_LINEAR)
+    return out
+
+
+def notebook_protocol(model, config, prepared: list[PreparedPatient]) -> dict:
+    _, test = notebook_split([len(p.images) for p in prepared])
+    tally = PixelTally()
+    for i, patient in enumerate(prepared):
+        indices = [z for j, z in test if j == i]
+        if indices:
+            tally.add(predict_slices(model, config, patient, indices), patient.masks[indices])
+    return {"test_slices": len(test), **tally.summary()}
+
+
+def patient_fold(model, config, prepared: list[PreparedPatient], fold: int) -> dict:
+    folds = load_folds()
+    tally = PixelTally()
+    dices = []
+    for patient in prepared:
+        if folds[patient.patient] != fold:
+            continue
+        prob = predict_slices(model, config, patient, range(len(patient.images)))
+        tally.add(prob, patient.masks)
+        if patient.masks.any():
+            dices.append(dice(prob >= 0.5, patient.masks))
+    return {"fold": fold, "per_patient_dice_mean": float(np.mean(dices)), "patients_with_hemorrhage": len(dices),
+            **tally.summary()}
+
+
+def baseline_tables(data: Path, runs_dir: Path) -> dict:
+    """Tables for every finished comparison run in runs_dir (empty when there are none)."""
+    runs = [r for r in all_runs() if r.notebook_split or "_" in r.name or r.name == "fold0"]
+    finished = [r for r in runs if (runs_dir / r.name / "final.keras").exists()]
+    if not finished:
+        return {}
+    prepared = list(prepare_all(read_patients(data), cache=runs_dir / "ct_ich_256.npz").values())
+    tables: dict = {"note": "pixel metrics on the 256 x 256 network grid; see the model card for budgets"}
+    for run in finished:
+        model, config = _load_run(runs_dir / run.name)
+        if run.notebook_split:
+            table = notebook_protocol(model, config, prepared)
+        else:
+            table = patient_fold(model, config, prepared, run.held_out_fold)
+        table["training"] = {"epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
+                             "batch_size": config.batch_size, "learning_rate": config.learning_rate,
+                             "loss": config.loss, "input_size": config.input_size,
+                             "augment": config.augment, "parameters": int(model.count_params())}
+        tables[run.name] = table
+    return tables
+
+
+def _median_seconds(call, repeats: int) -> float:
+    call()  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def inference_cost(repeats: int = 5) -> dict:
+    """ms per 512 x 512 slice and per 30-slice study: ours vs the reference U-Net, same run."""
+    from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa: PLC0415
+    from ich_viewer.segmentation.postprocessing import postprocess  # noqa: PLC0415
+    from ich_viewer.segmentation.preprocessing import network_input  # noqa: PLC0415
+    from ich_viewer.study.model import Units  # noqa: PLC0415
+
+    rng = np.random.default_rng(0)
+    study = rng.integers(-1000, 1500, (30, 512, 512)).astype(np.float32)
+    ours, reference = ich_unet25d(), reference_unet()
+
+    def run_ours(volume):
+        prob = np.asarray(ours(network_input(volume, Units.HU), training=False))[..., 0]
+        return postprocess(prob, volume.shape[1:])
+
+    def run_reference(volume):
+        x = np.clip((volume + 20) / 120, 0, 1)
+        x = np.stack([cv2.resize(s, (160, 160), interpolation=cv2.INTER_AREA) for s in x])[..., None]
+        prob = np.asarray(reference(x, training=False))[..., 0]
+        return [cv2.resize(p, (512, 512)) >= 0.5 for p in prob]
+
+    figures = {}
+    for name, run in (("ich_unet25d", run_ours), ("reference_unet", run_reference)):
+        figures[name] = {
+            "ms_per_slice_single": 1000 * _median_seconds(lambda r=run: r(study[:1]), repeats),
+            "ms_per_30_slice_study": 1000 * _median_seconds(lambda r=run: r(study), repeats),
+        }
+        figures[name]["ms_per_slice_in_study"] = figures[name]["ms_per_30_slice_study"] / 30
+    figures["speedup_vs_reference"] = (figures["reference_unet"]["ms_per_30_slice_study"]
+                                       / figures["ich_unet25d"]["ms_per_30_slice_study"])
+    figures["note"] = f"median of {repeats}, CPU, {_threads()} threads, includes pre/postprocessing"
+    return figures
+
+
+def _threads() -> int:
+    import tensorflow as tf  # noqa: PLC0415
+
+    return tf.config.threading.get_intra_op_parallelism_threads() or 0

@@ -1,0 +1,40 @@
+"""`ich-viewer train` and `ich-viewer evaluate`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ich_viewer import paths
+
+
+def add_train_parser(sub) -> None:
+    p = sub.add_parser("train", help="train the networks on CT-ICH (resumable)")
+    p.add_argument("--data", type=Path, default=None, help="CT-ICH folder (default: $ICH_DATA/ct-ich)")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints and logs")
+    p.add_argument("--only", default="", help="comma-separated run names (default: all, in order)")
+    p.add_argument("--threads", type=int, default=None, help="TensorFlow CPU threads")
+    p.add_argument("--ship", action="store_true", help="copy finished fold/final networks to models/")
+    p.set_defaults(run=_train)
+
+
+def add_evaluate_parser(sub) -> None:
+    p = sub.add_parser("evaluate", help="cross-validate the shipped fold networks; write metrics and model card")
+    p.add_argument("--data", type=Path, default=None, help="CT-ICH folder (default: $ICH_DATA/ct-ich)")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"),
+                   help="baseline and notebook-protocol runs, when present")
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(run=_evaluate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ich_viewer.training.pipeline import train_all  # noqa: PLC0415
+
+    only = [name for name in args.only.split(",") if name]
+    return train_all(args.data or paths.ct_ich_dir(), args.runs_dir, only, args.threads, args.ship)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ich_viewer.training.evaluate import evaluate_all  # noqa: PLC0415
+
+    return evaluate_all(args.data or paths.ct_ich_dir(), args.runs_dir, args.threads)

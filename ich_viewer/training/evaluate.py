@@ -1,0 +1,181 @@
+"""`ich-viewer evaluate`: cross-validation of the shipped fold networks.
+
+Every CT-ICH slice is segmented, through the same engine the viewer uses,
+by the fold network that never saw its patient, at the JPG's own 650 x 650
+resolution, and compared with the radiologists' mask. The figures go to
+models/metrics.json and the tables of models/MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ich_viewer import paths
+from ich_viewer.segmentation.engine import SegmentationEngine
+from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD
+from ich_viewer.study.model import Study, Units
+from ich_viewer.training.ct_ich import SUBTYPES, CTIchPatient, read_patients
+from ich_viewer.training.folds import N_FOLDS, load_folds
+from ich_viewer.training.metrics import dice, roc_auc, sensitivity_specificity
+from ich_viewer.training.pipeline import shipped_network_path
+
+
+@dataclass
+class PatientOutcome:
+    patient: int
+    fold: int
+    has_hemorrhage: bool
+    dice_3d: float  # NaN for patients without hemorrhage and no prediction
+    dice_hemorrhage_slices: float  # Dice over the slices the radiologists marked
+    slice_scores: np.ndarray
+    slice_truth: np.ndarray  # bool per slice: the radiologists marked hemorrhage
+    slice_dice: np.ndarray
+    slice_subtypes: list[tuple[str, ...]]
+    intersection: int
+    predicted_px: int
+    reference_px: int
+
+
+def study_of(patient: CTIchPatient) -> Study:
+    slices = patient.load_slices()
+    return Study(slices.astype(np.float32), Units.DISPLAY, None, patient.folder)
+
+
+def score_patient(engine: SegmentationEngine, patient: CTIchPatient, fold: int) -> PatientOutcome:
+    result = engine.segment(study_of(patient))
+    reference = patient.load_masks()
+    predicted = result.mask
+    truth = reference.any(axis=(1, 2))
+    slice_dice = np.array([dice(p, r) for p, r in zip(predicted, reference)])
+    return PatientOutcome(
+        patient=patient.patient,
+        fold=fold,
+        has_hemorrhage=bool(truth.any()),
+        dice_3d=dice(predicted, reference),
+        dice_hemorrhage_slices=dice(predicted[truth], reference[truth]) if truth.any() else math.nan,
+        slice_scores=result.slice_scores,
+        slice_truth=truth,
+        slice_dice=slice_dice,
+        slice_subtypes=[label.subtypes for label in patient.labels],
+        intersection=int(np.logical_and(predicted, reference).sum()),
+        predicted_px=int(predicted.sum()),
+        reference_px=int(reference.sum()),
+    )
+
+
+def cross_validate(data: Path, log=print) -> list[PatientOutcome]:
+    folds = load_folds()
+    patients = read_patients(data)
+    outcomes = []
+    for fold in range(N_FOLDS):
+        engine = SegmentationEngine(shipped_network_path(f"fold{fold}"), force_cpu=True)
+        held_out = [p for p in patients if folds[p.patient] == fold]
+        for patient in held_out:
+            outcomes.append(score_patient(engine, patient, fold))
+        log(f"fold {fold}: {len(held_out)} patients scored")
+    return outcomes
+
+
+def _describe(values: list[float]) -> dict:
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return {"mean": math.nan, "sd": math.nan, "median": math.nan, "n": 0}
+    return {
+        "mean": statistics.fmean(values),
+        "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "median": statistics.median(values),
+        "n": len(values),
+    }
+
+
+def summarise(outcomes: list[PatientOutcome]) -> dict:
+    positive = [o for o in outcomes if o.has_hemorrhage]
+    negative = [o for o in outcomes if not o.has_hemorrhage]
+    scores = np.concatenate([o.slice_scores for o in outcomes])
+    truth = np.concatenate([o.slice_truth for o in outcomes])
+    slice_sens, slice_spec = sensitivity_specificity(scores >= DETECTION_THRESHOLD, truth)
+    patient_called = np.array([o.slice_scores.max() >= DETECTION_THRESHOLD for o in outcomes])
+    patient_truth = np.array([o.has_hemorrhage for o in outcomes])
+    pat_sens, pat_spec = sensitivity_specificity(patient_called, patient_truth)
+    intersection = sum(o.intersection for o in outcomes)
+    total = sum(o.predicted_px + o.reference_px for o in outcomes)
+    return {
+        "n_patients": len(outcomes),
+        "n_patients_with_hemorrhage": len(positive),
+        "n_slices": int(truth.size),
+        "n_hemorrhage_slices": int(truth.sum()),
+        "per_patient_dice": _describe([o.dice_3d for o in positive]),
+        "per_patient_dice_mean": _describe([o.dice_3d for o in positive])["mean"],
+        "pooled_dice": 2 * intersection / total if total else math.nan,
+        "hemorrhage_slice_dice": _describe([o.dice_hemorrhage_slices for o in positive]),
+        "slice_auc": roc_auc(scores, truth),
+        "slice_sensitivity": slice_sens,
+        "slice_specificity": slice_spec,
+        "patient_sensitivity": pat_sens,
+        "patient_specificity": pat_spec,
+        "patients_detected": f"{int((patient_called & patient_truth).sum())}/{int(patient_truth.sum())}",
+        "negatives_cleared": f"{int((~patient_called & ~patient_truth).sum())}/{int((~patient_truth).sum())}",
+        "false_positive_px_per_negative_patient": _describe([o.predicted_px for o in negative]),
+        "detection_threshold": DETECTION_THRESHOLD,
+        "per_subtype": _per_subtype(outcomes),
+        "per_fold_dice": {
+            str(k): _describe([o.dice_3d for o in positive if o.fold == k])["mean"] for k in range(N_FOLDS)
+        },
+    }
+
+
+def _per_subtype(outcomes: list[PatientOutcome]) -> dict:
+    table = {}
+    for subtype in SUBTYPES:
+        detected, dices = [], []
+        for o in outcomes:
+            for z, subtypes in enumerate(o.slice_subtypes):
+                if subtype in subtypes and o.slice_truth[z]:
+                    detected.append(o.slice_scores[z] >= DETECTION_THRESHOLD)
+                    dices.append(o.slice_dice[z])
+        table[subtype] = {
+            "slices": len(detected),
+            "detection_rate": float(np.mean(detected)) if detected else math.nan,
+            "mean_slice_dice": float(np.nanmean(dices)) if dices else math.nan,
+        }
+    return table
+
+
+def evaluate_all(data: Path, runs_dir: Path, threads: int | None) -> int:
+    from ich_viewer.training.baselines import baseline_tables, inference_cost  # noqa: PLC0415
+    from ich_viewer.training.model_card import write_model_card  # noqa: PLC0415
+    from ich_viewer.training.train import configure_tensorflow  # noqa: PLC0415
+
+    configure_tensorflow(threads)
+    metrics = summarise(cross_validate(data))
+    metrics["inference_cost"] = inference_cost()
+    baselines_file = paths.models_dir() / "baselines.json"
+    baselines = baseline_tables(data, runs_dir)
+    if baselines:
+        baselines_file.write_text(json.dumps(_clean(baselines), indent=1) + "\n")
+    elif baselines_file.exists():
+        baselines = json.loads(baselines_file.read_text())
+    metrics["baselines"] = baselines
+    (paths.models_dir() / "metrics.json").write_text(json.dumps(_clean(metrics), indent=1) + "\n")
+    write_model_card(metrics)
+    print(json.dumps(_clean({k: v for k, v in metrics.items() if k != "baselines"}), indent=1))
+    return 0
+
+
+def _clean(value):
+    """JSON without NaN (not valid JSON): NaN becomes null."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else round(float(value), 4)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

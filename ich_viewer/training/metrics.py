@@ -1,0 +1,82 @@
+"""Segmentation and detection metrics (numpy only)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def dice(prediction: np.ndarray, reference: np.ndarray) -> float:
+    """Dice of two boolean arrays; NaN when both are empty (undefined, not perfect)."""
+    total = int(prediction.sum()) + int(reference.sum())
+    if total == 0:
+        return float("nan")
+    return 2.0 * int(np.logical_and(prediction, reference).sum()) / total
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    labels = np.asarray(labels, dtype=bool).ravel()
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), dtype=np.float64)
+    sorted_scores = scores[order]
+    # Average ranks over ties.
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    average = first + (counts + 1) / 2.0
+    ranks[order] = np.repeat(average, counts)
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def binned_auc(hist_pos: np.ndarray, hist_neg: np.ndarray) -> float:
+    """ROC AUC from histograms of scores (for millions of pixels)."""
+    pos, neg = hist_pos.astype(np.float64), hist_neg.astype(np.float64)
+    if pos.sum() == 0 or neg.sum() == 0:
+        return float("nan")
+    neg_below = np.cumsum(neg) - neg
+    return float((pos * (neg_below + neg / 2)).sum() / (pos.sum() * neg.sum()))
+
+
+def sensitivity_specificity(predicted: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    predicted, labels = np.asarray(predicted, bool), np.asarray(labels, bool)
+    tp = int((predicted & labels).sum())
+    tn = int((~predicted & ~labels).sum())
+    sensitivity = tp / labels.sum() if labels.any() else float("nan")
+    specificity = tn / (~labels).sum() if (~labels).any() else float("nan")
+    return float(sensitivity), float(specificity)
+
+
+class PixelTally:
+    """Pixel-level confusion matrix and score histograms, accumulated slice by slice."""
+
+    BINS = 1000
+
+    def __init__(self, threshold: float = 0.5):
+        self.threshold = threshold
+        self.confusion = np.zeros((2, 2), dtype=np.int64)  # [truth][prediction]
+        self.hist_pos = np.zeros(self.BINS, dtype=np.int64)
+        self.hist_neg = np.zeros(self.BINS, dtype=np.int64)
+
+    def add(self, probability: np.ndarray, truth: np.ndarray) -> None:
+        predicted = probability >= self.threshold
+        truth = truth.astype(bool)
+        for t in (0, 1):
+            for p in (0, 1):
+                self.confusion[t, p] += int(((truth == t) & (predicted == p)).sum())
+        bins = np.clip((probability * self.BINS).astype(np.int64), 0, self.BINS - 1)
+        self.hist_pos += np.bincount(bins[truth], minlength=self.BINS)
+        self.hist_neg += np.bincount(bins[~truth], minlength=self.BINS)
+
+    def summary(self) -> dict:
+        (tn, fp), (fn, tp) = self.confusion
+        f1_hem = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
+        f1_bg = 2 * tn / (2 * tn + fp + fn) if tn + fp + fn else float("nan")
+        return {
+            "pixel_auc": binned_auc(self.hist_pos, self.hist_neg),
+            "iou": tp / (tp + fp + fn) if tp + fp + fn else float("nan"),
+            "confusion_matrix": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
+            "f1_hemorrhage": f1_hem,
+            "f1_background": f1_bg,
+        }

@@ -1,0 +1,103 @@
+"""models/MODEL_CARD.md, written by `ich-viewer evaluate` from the measured figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ich_viewer import paths
+from ich_viewer.segmentation.engine import MODEL_NAME, MODEL_VERSION, PREPROCESSING
+from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD, MASK_THRESHOLD, MIN_COMPONENT_PX
+from ich_viewer.training.train import OURS, REFERENCE_UNET
+
+
+def _f(value, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _sha256_lines() -> list[str]:
+    lines = []
+    for path in sorted(paths.models_dir().glob("*.sha256")):
+        digest, name = path.read_text().split()
+        size = (path.parent / name).stat().st_size / 1e6 if (path.parent / name).exists() else 0
+        lines.append(f"| `{name}` | {size:.1f} MB | `{digest}` |")
+    return lines
+
+
+def _cross_validation(m: dict) -> list[str]:
+    d, h = m["per_patient_dice"], m["hemorrhage_slice_dice"]
+    fp = m["false_positive_px_per_negative_patient"]
+    return [
+        "| Metric (patient-wise 5-fold CV) | Value |",
+        "|---|---|",
+        f"| 1. Per-patient 3D Dice, {d['n']} patients with hemorrhage: mean ± SD (median) "
+        f"| **{_f(d['mean'])}** ± {_f(d['sd'])} ({_f(d['median'])}) |",
+        f"| 1. Pooled Dice over all voxels, {m['n_patients']} patients | {_f(m['pooled_dice'])} |",
+        f"| 2. Dice on hemorrhage slices only, mean over patients (Hssayeni et al.: 0.31) "
+        f"| **{_f(h['mean'])}** ± {_f(h['sd'])} ({_f(h['median'])}) |",
+        f"| 3. Slice detection AUC ({m['n_slices']} slices, {m['n_hemorrhage_slices']} with hemorrhage) "
+        f"| **{_f(m['slice_auc'])}** |",
+        f"| 3. Slice sensitivity / specificity at score ≥ {m['detection_threshold']} "
+        f"| {_f(m['slice_sensitivity'])} / {_f(m['slice_specificity'])} |",
+        f"| 4. Patient sensitivity ({m['patients_detected']}) / specificity ({m['negatives_cleared']}) "
+        f"| {_f(m['patient_sensitivity'])} / {_f(m['patient_specificity'])} |",
+        f"| 4. False-positive area per patient without hemorrhage (pixels of 650²): mean (median) "
+        f"| {_f(fp['mean'], 0)} ({_f(fp['median'], 0)}) |",
+        "| Per-fold mean Dice | " + ", ".join(f"{k}: {_f(v)}" for k, v in m["per_fold_dice"].items()) + " |",
+    ]
+
+
+def _subtypes(m: dict) -> list[str]:
+    lines = ["| Subtype (CSV label) | Slices | Detection rate | Mean slice Dice |", "|---|---|---|---|"]
+    for name, row in m["per_subtype"].items():
+        lines.append(f"| {name} | {row['slices']} | {_f(row['detection_rate'])} | {_f(row['mean_slice_dice'])} |")
+    return lines
+
+
+def _baselines(b: dict) -> list[str]:
+    if not b:
+        return ["Baseline runs not available (run `ich-viewer train` first)."]
+    lines = ["| Run | Protocol | Pixel AUC | IoU | F1 hemorrhage | F1 background | Per-patient Dice | "
+             "TN / FP / FN / TP | Training budget |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, t in b.items():
+        if not isinstance(t, dict):
+            continue
+        protocol = "random 80/20 slices" if name.startswith("notebook") else f"patient fold {t.get('fold')}"
+        cm = t["confusion_matrix"]
+        tr = t["training"]
+        budget = (f"{tr['epochs']}x{tr['steps_per_epoch']} steps of {tr['batch_size']}, lr {tr['learning_rate']}, "
+                  f"{tr['loss']}, {tr['input_size']}², {tr['parameters']:,} params")
+        lines.append(
+            f"| {name} | {protocol} | {_f(t['pixel_auc'])} | {_f(t['iou'])} | {_f(t['f1_hemorrhage'])} | "
+            f"{_f(t['f1_background'])} | {_f(t.get('per_patient_dice_mean'))} | "
+            f"{cm['tn']} / {cm['fp']} / {cm['fn']} / {cm['tp']} | {budget} |")
+    return lines
+
+
+def _cost(c: dict) -> list[str]:
+    lines = ["| Network | ms per slice (alone) | ms per slice (30-slice study) | ms per 30-slice study |",
+             "|---|---|---|---|"]
+    for name in ("ich_unet25d", "reference_unet"):
+        r = c[name]
+        lines.append(f"| {name} | {_f(r['ms_per_slice_single'], 1)} | {_f(r['ms_per_slice_in_study'], 1)} | "
+                     f"{_f(r['ms_per_30_slice_study'], 0)} |")
+    lines.append(f"\nSpeed-up over the reference U-Net: {_f(c['speedup_vs_reference'], 2)}x ({c['note']}).")
+    return lines
+
+
+def write_model_card(metrics: dict, path: Path | None = None) -> Path:
+    path = path or paths.models_dir() / "MODEL_CARD.md"
+    template = (Path(__file__).parent / "model_card_template.md").read_text()
+    text = template.format(
+        name=MODEL_NAME, version=MODEL_VERSION, preprocessing=PREPROCESSING,
+        mask_threshold=MASK_THRESHOLD, detection_threshold=DETECTION_THRESHOLD,
+        min_component=MIN_COMPONENT_PX, ours=OURS, reference=REFERENCE_UNET,
+        cross_validation="\n".join(_cross_validation(metrics)),
+        subtypes="\n".join(_subtypes(metrics)),
+        baselines="\n".join(_baselines(metrics.get("baselines") or {})),
+        cost="\n".join(_cost(metrics["inference_cost"])),
+        sha256="\n".join(_sha256_lines()),
+        metrics_json=json.dumps({k: metrics[k] for k in ("per_patient_dice_mean", "slice_auc")}, default=str),
+    )
+    path.write_text(text)
+    return path

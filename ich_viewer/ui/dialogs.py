@@ -1,0 +1,149 @@
+"""Small modal dialogs: pick a series, give the pixel spacing, list the shortcuts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ich_viewer.ui.shortcuts import MOUSE_GESTURES, SHORTCUTS
+
+
+def _buttons(dialog: QDialog) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+def series_text(info) -> str:
+    """One line per series: the loader's label, else modality, description and size."""
+    if getattr(info, "label", ""):
+        return info.label
+    return f"{info.modality} {info.description or '(no description)'} — {info.n_slices} slices"
+
+
+class SeriesPickerDialog(QDialog):
+    """The folder holds several series: which one to review."""
+
+    def __init__(self, series: Sequence, default_uid: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose a series")
+        self._series = list(series)
+        self.list = QListWidget()
+        for info in self._series:
+            item = QListWidgetItem(series_text(info))
+            item.setData(Qt.ItemDataRole.UserRole, info.series_instance_uid)
+            self.list.addItem(item)
+        uids = [info.series_instance_uid for info in self._series]
+        self.list.setCurrentRow(uids.index(default_uid) if default_uid in uids else 0)
+        self.list.itemDoubleClicked.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("This folder holds several series. Open:"))
+        layout.addWidget(self.list)
+        layout.addWidget(_buttons(self))
+        self.resize(520, 300)
+
+    def selected_uid(self) -> str:
+        return self.list.currentItem().data(Qt.ItemDataRole.UserRole)
+
+    @classmethod
+    def choose(cls, series: Sequence, default_uid: str | None, parent: QWidget | None = None) -> str | None:
+        """The chosen series UID, or None when the reader cancels."""
+        dialog = cls(series, default_uid, parent)
+        return dialog.selected_uid() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+@dataclass(frozen=True)
+class SpacingAnswer:
+    accepted: bool  # False: the reader cancelled (ask again next time)
+    spacing_mm: tuple[float, float, float] | None = None  # (z, y, x); None = unknown
+
+
+class SpacingDialog(QDialog):
+    """Image files carry no sizes: let the reader give slice thickness and pixel size, or 'unknown'."""
+
+    def __init__(self, folder: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Voxel size")
+        self.thickness = self._mm_box(5.0, 0.1, 20.0)
+        self.pixel = self._mm_box(0.5, 0.05, 5.0)
+        # Unknown is the default: a guessed size would silently give wrong volumes in mL.
+        self.unknown = QCheckBox("Unknown (show no sizes in mm, no volumes)")
+        self.unknown.toggled.connect(self._on_unknown)
+        self.unknown.setChecked(True)
+        form = QFormLayout()
+        form.addRow("Slice thickness (mm):", self.thickness)
+        form.addRow("Pixel size (mm):", self.pixel)
+        text = QLabel(f"The images in <b>{folder.name}</b> carry no voxel size. "
+                      "If you know it, give it; it is remembered for this folder.")
+        text.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(self.unknown)
+        layout.addLayout(form)
+        layout.addWidget(_buttons(self))
+
+    @staticmethod
+    def _mm_box(value: float, low: float, high: float) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(decimals=3, minimum=low, maximum=high, singleStep=0.1, suffix=" mm")
+        box.setValue(value)
+        return box
+
+    def _on_unknown(self, unknown: bool) -> None:
+        self.thickness.setEnabled(not unknown)
+        self.pixel.setEnabled(not unknown)
+
+    def answer(self) -> SpacingAnswer:
+        if self.unknown.isChecked():
+            return SpacingAnswer(True, None)
+        pixel = self.pixel.value()
+        return SpacingAnswer(True, (self.thickness.value(), pixel, pixel))
+
+    @classmethod
+    def ask(cls, folder: Path, parent: QWidget | None = None) -> SpacingAnswer:
+        dialog = cls(folder, parent)
+        return dialog.answer() if dialog.exec() == QDialog.DialogCode.Accepted else SpacingAnswer(False)
+
+
+class ShortcutsDialog(QDialog):
+    """Help > Shortcuts: the same table the menus are built from, plus the mouse."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Shortcuts")
+        rows = [(s.text.rstrip("…"), s.keys_text) for s in SHORTCUTS]
+        rows += [(what, gesture) for gesture, what in MOUSE_GESTURES]
+        self.table = QTableWidget(len(rows), 2)
+        self.table.setHorizontalHeaderLabels(["Action", "Keys / mouse"])
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for row, (action, keys) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(action))
+            self.table.setItem(row, 1, QTableWidgetItem(keys))
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(480, 560)

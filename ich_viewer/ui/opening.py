@@ -1,0 +1,119 @@
+"""Opening a study from the GUI: series choice, voxel size, and errors the reader can act on.
+
+The three questions asked of the reader (which series, what voxel size, the
+error box) are methods so that tests and later features can replace them.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ich_viewer.study.model import Study
+from ich_viewer.ui.dialogs import SeriesPickerDialog, SpacingAnswer, SpacingDialog
+from ich_viewer.ui.settings import ViewerSettings
+
+log = logging.getLogger(__name__)
+
+
+def _loader():
+    # Imported on first open, not at startup: pydicom and friends are not needed to show the window.
+    from ich_viewer.study import loader
+
+    return loader
+
+
+def _default_series_uid(series: list) -> str:
+    """The series the loader opens when not told: preselected in the picker."""
+    try:
+        from ich_viewer.study.dicom_series import choose_series
+    except ImportError:
+        return series[0].series_instance_uid
+    return choose_series(series).series_instance_uid
+
+
+def study_folder(path: Path) -> Path:
+    """The folder whose voxel size is remembered: the path itself, or a file's folder."""
+    return path if path.is_dir() else path.parent
+
+
+@contextmanager
+def busy_cursor():
+    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        yield
+    finally:
+        QGuiApplication.restoreOverrideCursor()
+
+
+class _Cancelled(Exception):
+    """The reader closed a question with Cancel: open nothing, say nothing."""
+
+
+class StudyOpener:
+    def __init__(self, parent: QWidget, settings: ViewerSettings) -> None:
+        self._parent = parent
+        self._settings = settings
+
+    def open(self, path: str | Path, ask_spacing: bool = True) -> Study | None:
+        """Load the study at `path`; None (after telling the reader why) when it cannot be."""
+        path = Path(path)
+        try:
+            loader = _loader()
+        except ImportError as err:
+            self.show_error(path, f"The study reader could not be loaded: {err}")
+            return None
+        try:
+            return self._open(loader, path, ask_spacing)
+        except _Cancelled:
+            return None
+        except loader.StudyLoadError as err:
+            self.show_error(Path(getattr(err, "path", path) or path), str(err))
+        except Exception as err:  # noqa: BLE001 - any bad file must leave the viewer up
+            log.exception("unexpected error opening %s", path)
+            self.show_error(path, f"{type(err).__name__}: {err}")
+        return None
+
+    def _open(self, loader, path: Path, ask_spacing: bool) -> Study:
+        with busy_cursor():
+            series = loader.list_series(path)
+        series_uid = self._pick_series(series)
+        folder = study_folder(path)
+        remembered = self._settings.has_spacing(folder)
+        spacing = self._settings.spacing_for(folder) if remembered else None
+        with busy_cursor():
+            study = loader.open_study(path, series_uid=series_uid, spacing_mm=spacing)
+        if study.is_hu or study.spacing_mm is not None or remembered or not ask_spacing:
+            return study
+        answer = self.ask_spacing(folder)
+        if not answer.accepted:
+            return study  # open it anyway; ask again next time
+        self._settings.remember_spacing(folder, answer.spacing_mm)
+        if answer.spacing_mm is None:
+            return study
+        with busy_cursor():
+            # Reload rather than patch the Study: the loader owns what spacing implies.
+            return loader.open_study(path, series_uid=series_uid, spacing_mm=answer.spacing_mm)
+
+    def _pick_series(self, series: list) -> str | None:
+        if len(series) <= 1:
+            return None  # the loader's own pick
+        uid = self.choose_series(series, default_uid=_default_series_uid(series))
+        if uid is None:
+            raise _Cancelled
+        return uid
+
+    # -- the questions (replaceable) ----------------------------------------------------------
+    def choose_series(self, series: list, default_uid: str | None) -> str | None:
+        return SeriesPickerDialog.choose(series, default_uid, self._parent)
+
+    def ask_spacing(self, folder: Path) -> SpacingAnswer:
+        return SpacingDialog.ask(folder, self._parent)
+
+    def show_error(self, path: Path, message: str) -> None:
+        QMessageBox.critical(self._parent, "Cannot open study", f"{path}\n\n{message}")

@@ -1,0 +1,105 @@
+"""What the viewer remembers between sessions (QSettings, ini format).
+
+The ini format is used on every platform so that tests can redirect the
+whole store with QSettings.setPath(IniFormat, UserScope, tmp_path) and never
+touch the user's real settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow
+
+ORGANIZATION = "ICH Viewer"
+APPLICATION = "ICH Viewer"
+MAX_RECENT = 10
+UNKNOWN_SPACING = "unknown"
+
+
+class ViewerSettings:
+    """Typed access to the viewer's QSettings keys."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self._store = store or QSettings(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+        )
+
+    # -- folders and recent studies -------------------------------------------------
+    @property
+    def last_folder(self) -> str:
+        return str(self._store.value("last_folder", "", type=str))
+
+    @last_folder.setter
+    def last_folder(self, folder: str) -> None:
+        self._store.setValue("last_folder", folder)
+
+    def recent_studies(self) -> list[str]:
+        value = self._store.value("recent_studies", [])
+        # An ini file returns a single string for a one-item list.
+        if isinstance(value, str):
+            value = [value] if value else []
+        return [str(v) for v in value][:MAX_RECENT]
+
+    def add_recent_study(self, path: str) -> None:
+        recent = [path] + [p for p in self.recent_studies() if p != path]
+        self._store.setValue("recent_studies", recent[:MAX_RECENT])
+
+    def clear_recent_studies(self) -> None:
+        self._store.setValue("recent_studies", [])
+
+    # -- overlay --------------------------------------------------------------------
+    @property
+    def overlay_opacity(self) -> float:
+        return float(self._store.value("overlay/opacity", 0.5, type=float))
+
+    @overlay_opacity.setter
+    def overlay_opacity(self, opacity: float) -> None:
+        self._store.setValue("overlay/opacity", float(opacity))
+
+    @property
+    def overlay_contour(self) -> bool:
+        return bool(self._store.value("overlay/contour", False, type=bool))
+
+    @overlay_contour.setter
+    def overlay_contour(self, contour: bool) -> None:
+        self._store.setValue("overlay/contour", bool(contour))
+
+    # -- per-folder pixel spacing of image studies -------------------------------------
+    def _spacing_key(self, folder: str | Path) -> str:
+        # Paths contain '/' which QSettings treats as groups, so key by a digest.
+        digest = hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:16]
+        return f"spacing/{digest}"
+
+    def has_spacing(self, folder: str | Path) -> bool:
+        return self._store.contains(self._spacing_key(folder))
+
+    def spacing_for(self, folder: str | Path) -> tuple[float, float, float] | None:
+        """The remembered (z, y, x) spacing in mm; None when unknown or never asked."""
+        value = str(self._store.value(self._spacing_key(folder), UNKNOWN_SPACING, type=str))
+        if value == UNKNOWN_SPACING:
+            return None
+        z, y, x = (float(v) for v in value.split(","))
+        return (z, y, x)
+
+    def remember_spacing(self, folder: str | Path, spacing: tuple[float, float, float] | None) -> None:
+        text = UNKNOWN_SPACING if spacing is None else ",".join(f"{v:g}" for v in spacing)
+        self._store.setValue(self._spacing_key(folder), text)
+
+    # -- window geometry --------------------------------------------------------------
+    def save_window(self, window: QMainWindow) -> None:
+        self._store.setValue("window/geometry", window.saveGeometry())
+        self._store.setValue("window/state", window.saveState())
+
+    def restore_window(self, window: QMainWindow) -> bool:
+        geometry = self._store.value("window/geometry")
+        state = self._store.value("window/state")
+        restored = isinstance(geometry, QByteArray) and window.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            window.restoreState(state)
+        return bool(restored)
+
+    def sync(self) -> None:
+        self._store.sync()

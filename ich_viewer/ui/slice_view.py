@@ -1,0 +1,300 @@
+"""The slice view: one axial CT slice, its overlays, window/level and mouse handling.
+
+Coordinates: the image item is scaled by the in-plane pixel spacing, so view
+coordinates are millimetres when the spacing is known (and pixels when not).
+That gives the right pixel aspect for free with the aspect ratio locked at 1,
+and the overlay items, being children of the image item, follow it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedLayout, QWidget
+
+from ich_viewer.study.model import Study, Window
+from ich_viewer.ui.overlay import OverlayStack
+
+WHEEL_STEP = 120  # angleDelta of one notch of a standard mouse wheel
+# Right-drag window sensitivity: a drag across 250 screen pixels changes the
+# width (or level) by about the current width, fine for brain and bone alike.
+WINDOW_DRAG_PIXELS = 250.0
+MIN_WINDOW_DRAG_SCALE = 50.0
+ZOOM_STEP = 1.25
+FIT_PADDING = 0.02
+EMPTY_HINT = "Open a study: File ▸ Open folder (Ctrl+O), or drop a folder here"
+
+
+@dataclass(frozen=True)
+class PixelProbe:
+    """The voxel under the cursor."""
+
+    x: int
+    y: int
+    z: int
+    value: float
+    hu: bool
+    position_mm: tuple[float, float] | None  # (x, y) from the image corner, when spacing is known
+
+    def text(self) -> str:
+        value = f"HU {self.value:.0f}" if self.hu else f"value {self.value:.0f}"
+        parts = [value, f"(x {self.x}, y {self.y})"]
+        if self.position_mm is not None:
+            parts.append(f"{self.position_mm[0]:.1f}, {self.position_mm[1]:.1f} mm")
+        return "   ".join(parts)
+
+
+class _SliceViewBox(pg.ViewBox):
+    """ViewBox with radiology mouse bindings: wheel = slices, Ctrl+wheel = zoom,
+    right-drag = window/level, left/middle-drag = pan (the pyqtgraph default)."""
+
+    def __init__(self, view: SliceView) -> None:
+        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
+        self._view = view
+        self._wheel_rest = 0
+
+    def wheelEvent(self, ev, axis=None):
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(ev, axis)
+            return
+        # Trackpads send fractions of a notch: accumulate them into whole slices.
+        self._wheel_rest += ev.delta()
+        notches = int(self._wheel_rest / WHEEL_STEP)
+        self._wheel_rest -= notches * WHEEL_STEP
+        if notches:
+            # Rolling the wheel towards you (negative delta) goes to the next slice.
+            self._view.step_slices(-notches)
+        ev.accept()
+
+    def mouseDragEvent(self, ev, axis=None):
+        if ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            self._view.drag_window(ev)
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+class SliceBar(QWidget):
+    """Slice slider with the 'slice 12 / 32 · #12' readout."""
+
+    slice_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        # Keys belong to the window's shortcuts, not to a focused slider.
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.readout = QLabel("no study")
+        self.readout.setToolTip("Slice position; # is the slice label (CT-ICH file number or DICOM instance number)")
+        self.readout.setMinimumWidth(170)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.readout)
+        self.slider.valueChanged.connect(self.slice_requested)
+        self.set_slice_count(0)
+
+    def set_slice_count(self, n_slices: int) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(n_slices - 1, 0))
+        self.slider.setPageStep(10)
+        self.slider.blockSignals(False)
+        self.setEnabled(n_slices > 0)
+        if not n_slices:
+            self.readout.setText("no study")
+
+    def show_slice(self, index: int, n_slices: int, label: str) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self.readout.setText(f"slice {index + 1} / {n_slices}  ·  #{label}")
+
+
+class SliceView(QWidget):
+    """Shows one slice of a Study with its overlay layers."""
+
+    slice_changed = Signal(int)
+    window_changed = Signal(object)  # Window
+    probe_changed = Signal(object)  # PixelProbe, or None when the cursor is off the image
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._study: Study | None = None
+        self._z = 0
+        self._window = Window(40, 80)
+        self._drag_start_window = self._window
+        self._last_scene_pos: QPointF | None = None
+
+        self.graphics = pg.GraphicsView()
+        self.view_box = _SliceViewBox(self)
+        self.graphics.setCentralItem(self.view_box)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view_box.addItem(self.image_item)
+        self.overlays = OverlayStack(self.image_item, self)
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.graphics.viewport().installEventFilter(self)
+        # The view, not a number box in the toolbar, must hold the keyboard so that
+        # digits switch presets and arrows scroll.
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFocusProxy(self.graphics)
+
+        hint = QLabel(EMPTY_HINT, alignment=Qt.AlignmentFlag.AlignCenter)
+        hint.setStyleSheet("color: #aaa; background: black; font-size: 14pt;")
+        self._pages = QStackedLayout(self)
+        self._pages.addWidget(hint)
+        self._pages.addWidget(self.graphics)
+
+    # -- study ----------------------------------------------------------------------------
+    @property
+    def study(self) -> Study | None:
+        return self._study
+
+    def set_study(self, study: Study) -> None:
+        """Show a study from its middle slice (where the brain is) in its default window."""
+        self.overlays.clear()
+        self._study = study
+        self.image_item.setTransform(_pixel_scale(study))
+        self._pages.setCurrentWidget(self.graphics)
+        self._window = study.default_window()
+        self._z = -1
+        self.set_slice(study.n_slices // 2)
+        self.fit()
+        self.window_changed.emit(self._window)
+
+    def clear(self) -> None:
+        self.overlays.clear()
+        self._study = None
+        self.image_item.clear()
+        self._pages.setCurrentIndex(0)
+
+    # -- slices ---------------------------------------------------------------------------
+    @property
+    def slice_index(self) -> int:
+        return self._z
+
+    def set_slice(self, z: int) -> None:
+        if self._study is None:
+            return
+        z = min(max(int(z), 0), self._study.n_slices - 1)
+        if z == self._z:
+            return
+        self._z = z
+        self.image_item.setImage(self._study.voxels[z], autoLevels=False, levels=self._levels())
+        self.overlays.show_slice(z)
+        self.slice_changed.emit(z)
+        self._reprobe()
+
+    def step_slices(self, n: int) -> None:
+        self.set_slice(self._z + n)
+
+    def first_slice(self) -> None:
+        self.set_slice(0)
+
+    def last_slice(self) -> None:
+        if self._study is not None:
+            self.set_slice(self._study.n_slices - 1)
+
+    # -- window / level ---------------------------------------------------------------------
+    @property
+    def window(self) -> Window:
+        return self._window
+
+    def set_window(self, window: Window) -> None:
+        if window.width <= 0:
+            raise ValueError(f"window width must be positive, got {window.width}")
+        if window == self._window:
+            return
+        self._window = window
+        if self._study is not None:
+            self.image_item.setLevels(self._levels())
+        self.window_changed.emit(window)
+
+    def drag_window(self, ev) -> None:
+        """Right-drag: horizontal changes the width, vertical the level, from the drag's start."""
+        if self._study is None:
+            return
+        if ev.isStart():
+            self._drag_start_window = self._window
+        start = self._drag_start_window
+        moved = ev.screenPos() - ev.buttonDownScreenPos(Qt.MouseButton.RightButton)
+        per_pixel = max(start.width, MIN_WINDOW_DRAG_SCALE) / WINDOW_DRAG_PIXELS
+        width = max(1.0, start.width + moved.x() * per_pixel)
+        level = start.level + moved.y() * per_pixel
+        self.set_window(Window(round(level), round(width)))
+
+    def _levels(self) -> tuple[float, float]:
+        return (self._window.low, self._window.high)
+
+    # -- zoom and pan ---------------------------------------------------------------------
+    def zoom_by(self, factor: float) -> None:
+        """factor > 1 magnifies, about the centre of the view."""
+        self.view_box.scaleBy((1 / factor, 1 / factor))
+
+    def zoom_in(self) -> None:
+        self.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1 / ZOOM_STEP)
+
+    def fit(self) -> None:
+        if self._study is not None:
+            self.view_box.setRange(rect=self._image_rect(), padding=FIT_PADDING)
+
+    def reset(self) -> None:
+        """Fit the slice and go back to the study's default window."""
+        if self._study is not None:
+            self.fit()
+            self.set_window(self._study.default_window())
+
+    def _image_rect(self) -> QRectF:
+        return self.image_item.mapRectToParent(self.image_item.boundingRect())
+
+    # -- the voxel under the cursor ---------------------------------------------------------
+    def probe_at(self, scene_pos: QPointF) -> PixelProbe | None:
+        """The voxel of the current slice at a scene position, or None off the image."""
+        study = self._study
+        if study is None or self._z < 0:
+            return None
+        pos = self.image_item.mapFromScene(scene_pos)
+        x, y = math.floor(pos.x()), math.floor(pos.y())
+        _, ny, nx = study.voxels.shape
+        if not (0 <= x < nx and 0 <= y < ny):
+            return None
+        position_mm = None
+        if study.spacing_mm is not None:
+            view_pos = self.image_item.mapToParent(pos)
+            position_mm = (view_pos.x(), view_pos.y())
+        value = float(study.voxels[self._z, y, x])
+        return PixelProbe(x, y, self._z, value, study.is_hu, position_mm)
+
+    def scene_pos_of_pixel(self, x: float, y: float) -> QPointF:
+        """Scene position of the centre of pixel (x, y); for tests and tools."""
+        return self.image_item.mapToScene(QPointF(x + 0.5, y + 0.5))
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self._last_scene_pos = QPointF(scene_pos)
+        self.probe_changed.emit(self.probe_at(scene_pos))
+
+    def _reprobe(self) -> None:
+        # Scrolling under a still cursor must update the value shown.
+        if self._last_scene_pos is not None:
+            self.probe_changed.emit(self.probe_at(self._last_scene_pos))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._last_scene_pos = None
+            self.probe_changed.emit(None)
+        return False
+
+
+def _pixel_scale(study: Study) -> QTransform:
+    """Scale pixels to millimetres so non-square pixels are drawn with the right aspect."""
+    if study.spacing_mm is None:
+        return QTransform()
+    _, dy, dx = study.spacing_mm
+    return QTransform.fromScale(dx, dy)
+

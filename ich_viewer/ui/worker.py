@@ -1,0 +1,173 @@
+"""The segmentation worker: one long-lived QObject in a QThread that owns the network.
+
+The GUI thread never touches TensorFlow. It sends requests (a request id and
+a Study) through a queued signal; the worker loads and warms up the network
+on first use, segments in batches, and answers with signals carrying the
+request id, so the window drops anything that is not for the study on
+screen. Cancelling only sets a flag that the worker checks between batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ich_viewer.segmentation.engine import SegmentationCancelled, SegmentationEngine
+from ich_viewer.study.model import Study
+
+
+class SegmentationWorker(QObject):
+    model_ready = Signal(object, str)  # ModelInfo, device
+    model_failed = Signal(str)
+    progress = Signal(int, int, int)  # request id, slices done, total
+    finished = Signal(int, object)  # request id, SegmentationResult
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+
+    def __init__(self, engine_factory=SegmentationEngine):
+        super().__init__()
+        self._engine_factory = engine_factory
+        self._engine: SegmentationEngine | None = None
+        self._force_cpu = False
+        self._lock = threading.Lock()
+        self._cancelled_ids: set[int] = set()
+
+    # Called from the GUI thread: a flag only, the worker may be busy.
+    def cancel(self, request_id: int) -> None:
+        with self._lock:
+            self._cancelled_ids.add(request_id)
+
+    def _is_cancelled(self, request_id: int) -> bool:
+        with self._lock:
+            return request_id in self._cancelled_ids
+
+    @Slot(bool)
+    def load_model(self, force_cpu: bool = False) -> None:
+        if self._engine is not None and self._force_cpu == force_cpu:
+            self.model_ready.emit(self._engine.info, self._engine.device)
+            return
+        try:
+            self._force_cpu = force_cpu
+            self._engine = self._engine_factory(force_cpu=force_cpu)
+            info = self._engine.load()
+        except Exception as error:  # noqa: BLE001  reported to the user, the viewer keeps going
+            self._engine = None
+            self.model_failed.emit(f"The hemorrhage model could not be loaded: {error}")
+            return
+        self.model_ready.emit(info, self._engine.device)
+
+    @Slot(int, object)
+    def segment(self, request_id: int, study: Study) -> None:
+        if self._is_cancelled(request_id):
+            self.cancelled.emit(request_id)
+            return
+        if self._engine is None:
+            self.load_model(self._force_cpu)
+            if self._engine is None:
+                self.failed.emit(request_id, "no model loaded")
+                return
+        try:
+            result = self._engine.segment(
+                study,
+                progress=lambda done, total: self.progress.emit(request_id, done, total),
+                is_cancelled=lambda: self._is_cancelled(request_id),
+            )
+        except SegmentationCancelled:
+            self.cancelled.emit(request_id)
+        except MemoryError:
+            self.failed.emit(request_id, "Out of memory while segmenting this study.")
+        except Exception as error:  # noqa: BLE001
+            traceback.print_exc()
+            self.failed.emit(request_id, f"Segmentation failed: {error}")
+        else:
+            self.finished.emit(request_id, result)
+
+
+class SegmentationService(QObject):
+    """GUI-side handle: owns the thread and the worker, numbers requests, drops stale answers.
+
+    Its signals are emitted on the GUI thread (the worker's are relayed through
+    slots of this object, which lives there), and only for the current request.
+    """
+
+    model_ready = Signal(object, str)
+    model_failed = Signal(str)
+    progress = Signal(int, int, int)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+    _request = Signal(int, object)
+    _request_model = Signal(bool)
+
+    def __init__(self, parent=None, engine_factory=SegmentationEngine):
+        super().__init__(parent)
+        self._next_id = 0
+        self.current_id: int | None = None
+        self.thread = QThread()
+        self.thread.setObjectName("segmentation")
+        self.worker = SegmentationWorker(engine_factory)
+        self.worker.moveToThread(self.thread)
+        self._request.connect(self.worker.segment)
+        self._request_model.connect(self.worker.load_model)
+        self.worker.model_ready.connect(self._on_model_ready)
+        self.worker.model_failed.connect(self._on_model_failed)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.thread.start()
+
+    def load_model(self, force_cpu: bool = False) -> None:
+        self._request_model.emit(force_cpu)
+
+    def segment(self, study: Study) -> int:
+        """Start segmenting a study; any job still running for another study is dropped."""
+        self.cancel()
+        self._next_id += 1
+        self.current_id = self._next_id
+        self._request.emit(self.current_id, study)
+        return self.current_id
+
+    def cancel(self) -> None:
+        if self.current_id is not None:
+            self.worker.cancel(self.current_id)
+            self.current_id = None
+
+    def is_current(self, request_id: int) -> bool:
+        return request_id == self.current_id
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self.thread.quit()
+        self.thread.wait()
+
+    @Slot(object, str)
+    def _on_model_ready(self, info, device: str) -> None:
+        self.model_ready.emit(info, device)
+
+    @Slot(str)
+    def _on_model_failed(self, message: str) -> None:
+        self.model_failed.emit(message)
+
+    @Slot(int, int, int)
+    def _on_progress(self, request_id: int, done: int, total: int) -> None:
+        if self.is_current(request_id):
+            self.progress.emit(request_id, done, total)
+
+    @Slot(int, object)
+    def _on_finished(self, request_id: int, result) -> None:
+        if self.is_current(request_id):
+            self.current_id = None
+            self.finished.emit(request_id, result)
+
+    @Slot(int, str)
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if self.is_current(request_id):
+            self.current_id = None
+            self.failed.emit(request_id, message)
+
+    @Slot(int)
+    def _on_cancelled(self, request_id: int) -> None:
+        self.cancelled.emit(request_id)

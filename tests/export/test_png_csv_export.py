@@ -1,0 +1,107 @@
+"""Key-image PNGs and the per-slice CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+from tests.synthetic_ct import display_study, hematoma_phantom, memory_dicom_study
+
+from ich_viewer.analysis import compute_findings
+from ich_viewer.export.atomic import ExportError
+from ich_viewer.export.csv import export_findings_csv, findings_csv_text
+from ich_viewer.export.png import draw_hemorrhage, export_key_images, render_slice, window_to_uint8
+from ich_viewer.study.model import Window
+
+RED = np.array([255, 0, 0])
+
+
+def is_red(rgb: np.ndarray) -> np.ndarray:
+    return (rgb == RED).all(axis=-1)
+
+
+def test_window_maps_level_and_edges():
+    values = np.array([-100.0, 0.0, 40.0, 80.0, 500.0])
+    np.testing.assert_array_equal(window_to_uint8(values, Window(40, 80)), [0, 0, 128, 255, 255])
+
+
+def test_contour_outlines_only_the_edge():
+    gray = np.full((40, 40), 100, np.uint8)
+    mask = np.zeros((40, 40), bool)
+    mask[10:30, 10:30] = True
+    rgb = draw_hemorrhage(gray, mask, "contour")
+    red = is_red(rgb)
+    assert red[10, 10:30].all() and red[29, 10:30].all()  # the outline
+    assert not red[15:25, 15:25].any() and (rgb[20, 20] == 100).all()  # inside untouched
+    assert not red[:9].any()  # outside untouched
+
+
+def test_fill_tints_the_inside():
+    gray = np.full((40, 40), 100, np.uint8)
+    mask = np.zeros((40, 40), bool)
+    mask[10:30, 10:30] = True
+    r, g, b = draw_hemorrhage(gray, mask, "fill")[20, 20]
+    assert r > 100 and g < 100 and b < 100
+    with pytest.raises(ValueError, match="overlay style"):
+        draw_hemorrhage(gray, mask, "glow")
+
+
+def test_small_slices_are_enlarged_for_print():
+    volume, mask = hematoma_phantom(n_slices=4, size=64)
+    study = memory_dicom_study(volume)
+    image = render_slice(study, 2, mask=mask, min_size_px=256)
+    assert image.shape == (256, 256, 3)
+    assert is_red(image).any()
+    assert render_slice(study, 2).shape == (64, 64)  # grey without a mask
+
+
+def test_key_images_are_written_for_the_largest_slices(tmp_path):
+    import cv2
+
+    volume, mask = hematoma_phantom(n_slices=8, size=64)
+    study = memory_dicom_study(volume)
+    paths = export_key_images(study, mask, tmp_path / "keys")
+    assert [p.name for p in paths] == [f"key_image_{z + 1}.png" for z in (2, 3, 4, 5)]
+    image = cv2.imread(str(paths[1]))  # BGR
+    assert image.shape == (64, 64, 3)
+    assert ((image == [0, 0, 255]).all(axis=-1)).any()  # red, once channels are swapped
+
+
+def test_key_images_need_a_folder(tmp_path):
+    volume, mask = hematoma_phantom(n_slices=4, size=32)
+    (tmp_path / "keys").write_text("a file")
+    with pytest.raises(ExportError, match="is a file, not a folder"):
+        export_key_images(memory_dicom_study(volume), mask, tmp_path / "keys")
+
+
+def box_study():
+    mask = np.zeros((4, 32, 32), bool)
+    mask[1:3, 5:15, 5:25] = True  # 200 px on slices 1 and 2
+    reference = np.zeros_like(mask)
+    reference[2, 5:15, 5:25] = True
+    study = memory_dicom_study(np.zeros((4, 32, 32), np.int16), spacing=(5.0, 0.5, 0.5))
+    study.slice_labels = ["11", "12", "13", "14"]
+    return study, compute_findings(mask, study.spacing_mm, reference_mask=reference)
+
+
+def test_csv_rows_and_totals():
+    study, findings = box_study()
+    rows = list(csv.reader(io.StringIO(findings_csv_text(study, findings))))
+    assert rows[0] == ["slice_index", "slice_label", "area_px", "area_cm2", "volume_ml", "reference_dice"]
+    # 200 px x 0.25 mm2 = 0.5 cm2; x 0.5 cm thickness = 0.25 mL
+    assert rows[2] == ["1", "12", "200", "0.5000", "0.2500", "0.0000"]
+    assert rows[3] == ["2", "13", "200", "0.5000", "0.2500", "1.0000"]
+    assert rows[1] == ["0", "11", "0", "0.0000", "0.0000", ""]  # both empty: no Dice
+    assert rows[-1] == ["total", "", "400", "", "0.5000", "0.6667"]
+
+
+def test_csv_without_spacing_leaves_physical_cells_empty(tmp_path):
+    volume, mask = hematoma_phantom(n_slices=4, size=32)
+    study = display_study(volume)
+    findings = compute_findings(mask, None)
+    path = export_findings_csv(study, findings, tmp_path / "areas.csv")
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert all(row[3] == row[4] == "" for row in rows[1:])
+    assert rows[-1][:3] == ["total", "", str(int(mask.sum()))]

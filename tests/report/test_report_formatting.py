@@ -1,0 +1,56 @@
+"""How DICOM values and figures are written in the report."""
+
+from __future__ import annotations
+
+import json
+
+from tests.synthetic_ct import PATIENT_ID, hematoma_phantom, memory_dicom_study
+
+from ich_viewer.report import formatting as fmt
+from ich_viewer.report.validation import load_metrics, metric_rows
+
+
+def test_dicom_values_read_naturally():
+    assert fmt.format_person_name("DOE^JOHN^PAUL^DR") == "DOE, JOHN PAUL"
+    assert fmt.format_person_name("DOE") == "DOE"
+    assert fmt.format_dicom_date("20240211") == "2024-02-11"
+    assert fmt.format_dicom_date("2024") == "2024"  # malformed: shown as found
+    assert fmt.format_sex("F") == "female" and fmt.format_sex("") == ""
+
+
+def test_volumes_keep_two_significant_decimals_when_small():
+    assert fmt.format_ml(0.754) == "0.75 mL"
+    assert fmt.format_ml(12.34) == "12.3 mL"
+
+
+def test_slice_ranges_collapse_runs():
+    study = memory_dicom_study(hematoma_phantom(n_slices=8, size=16)[0])
+    assert fmt.slice_ranges(study, [1, 2, 3, 5, 7]) == "2–4, 6, 8"
+
+
+def test_redact_removes_identifiers_from_warnings():
+    study = memory_dicom_study(hematoma_phantom(n_slices=2, size=16)[0])
+    warning = f"{study.source}/IM3 of testpatient alice ({PATIENT_ID}) unreadable"
+    assert fmt.redact(warning, study) == "[removed]/IM3 of [removed] [removed] ([removed]) unreadable"
+
+
+def test_metrics_are_read_defensively(tmp_path):
+    assert load_metrics(tmp_path / "metrics.json") == (None, "not available (metrics.json not found)")
+    (tmp_path / "metrics.json").write_text("{not json")
+    assert load_metrics(tmp_path / "metrics.json")[0] is None
+    (tmp_path / "metrics.json").write_text(json.dumps({
+        "slice_auc": {"mean": 0.95, "ci95": [0.93, 0.97]},
+        "per_patient_dice_mean": 0.7123,
+        "n_patients": 82,
+        "patient_sensitivity": None,
+        "weird": {"nested": [1, 2]},
+        "extra_score": 0.5,
+    }))
+    metrics, note = load_metrics(tmp_path / "metrics.json")
+    assert note == ""
+    assert metric_rows(metrics) == [
+        ("Dice per patient (mean)", "0.712"),
+        ("Slice-level AUC (hemorrhage vs none)", "0.950 (95% CI 0.930–0.970)"),
+        ("Patients evaluated", "82"),
+        ("extra score", "0.500"),
+    ]

@@ -1,0 +1,61 @@
+import math
+
+import numpy as np
+import pytest
+
+from ich_viewer.training.ct_ich import read_patients
+from ich_viewer.training.folds import N_FOLDS, load_folds, make_folds
+from ich_viewer.training.metrics import PixelTally, dice, roc_auc, sensitivity_specificity
+
+
+def test_stored_folds_put_every_patient_in_exactly_one_fold(ct_ich_dir):
+    patients = read_patients(ct_ich_dir)
+    folds = load_folds()
+    assert sorted(folds) == sorted(p.patient for p in patients)  # each patient once, none extra
+    assert set(folds.values()) == set(range(N_FOLDS))
+    for fold in range(N_FOLDS):
+        positives = [p for p in patients if folds[p.patient] == fold and p.has_hemorrhage]
+        negatives = [p for p in patients if folds[p.patient] == fold and not p.has_hemorrhage]
+        assert 7 <= len(positives) <= 8 and 9 <= len(negatives) <= 10
+
+
+def test_stored_folds_are_the_seeded_folds(ct_ich_dir):
+    patients = read_patients(ct_ich_dir)
+    assert make_folds({p.patient: p.has_hemorrhage for p in patients}) == load_folds()
+
+
+def test_reader_tolerates_the_missing_slices(ct_ich_dir):
+    patients = {p.patient: p for p in read_patients(ct_ich_dir)}
+    assert sum(len(p.slice_numbers) for p in patients.values()) == 2486
+    assert patients[49].missing == [1] and 1 not in patients[49].slice_numbers
+    assert sum(int(p.load_masks().any(axis=(1, 2)).sum()) for p in patients.values() if p.has_hemorrhage) == 318
+
+
+def test_dice_of_known_overlap():
+    a = np.zeros((4, 4), bool)
+    b = np.zeros((4, 4), bool)
+    a[:2] = True  # 8 pixels
+    b[1:3] = True  # 8 pixels, 4 shared
+    assert dice(a, b) == pytest.approx(0.5)
+    assert math.isnan(dice(np.zeros(3, bool), np.zeros(3, bool)))
+
+
+def test_auc_matches_pairwise_definition():
+    rng = np.random.default_rng(1)
+    scores = rng.random(200).round(2)  # ties on purpose
+    labels = rng.random(200) < 0.3
+    pos, neg = scores[labels], scores[~labels]
+    pairwise = ((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (len(pos) * len(neg))
+    assert roc_auc(scores, labels) == pytest.approx(pairwise)
+
+
+def test_pixel_tally_confusion_and_iou():
+    truth = np.array([[1, 1, 0, 0]], bool)
+    prob = np.array([[0.9, 0.2, 0.7, 0.1]])
+    tally = PixelTally()
+    tally.add(prob, truth)
+    s = tally.summary()
+    assert s["confusion_matrix"] == {"tn": 1, "fp": 1, "fn": 1, "tp": 1}
+    assert s["iou"] == pytest.approx(1 / 3)
+    assert s["pixel_auc"] == pytest.approx(0.75)
+    assert sensitivity_specificity([1, 0, 1, 0], [1, 1, 0, 0]) == (0.5, 0.5)

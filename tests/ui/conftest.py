@@ -1,0 +1,75 @@
+"""GUI test setup: isolated settings, row-major pyqtgraph, no QThread left running."""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QThread, QThreadPool
+
+_HERE = Path(__file__).parent
+# The GUI tests share ui_support.py; make it importable whatever pytest's import mode.
+sys.path.insert(0, str(_HERE))
+
+from ich_viewer.study.model import Study  # noqa: E402
+from ich_viewer.ui.app import configure_pyqtgraph  # noqa: E402
+from ich_viewer.ui.main_window import MainWindow  # noqa: E402
+from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
+from ui_support import make_hu_study, running_qthreads  # noqa: E402
+
+@pytest.fixture(scope="session", autouse=True)
+def _pyqtgraph_row_major():
+    configure_pyqtgraph()
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path):
+    """Every test writes its own ini files, never the reader's real settings."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_qthreads(monkeypatch, qapp):
+    """Fail a test that leaves a QThread (or a QThreadPool task) running, as napari does."""
+    started: list[weakref.ref] = []
+    original_start = QThread.start
+
+    def recording_start(self, *args, **kwargs):
+        started.append(weakref.ref(self))
+        return original_start(self, *args, **kwargs)
+
+    monkeypatch.setattr(QThread, "start", recording_start)
+    yield
+    alive = running_qthreads(started)
+    pool_busy = QThreadPool.globalInstance().activeThreadCount()
+    for thread in alive:  # stop them so that later tests are not disturbed
+        thread.quit()
+        thread.wait(2000)
+    assert not alive, f"test left QThreads running: {alive}"
+    assert not pool_busy, f"test left {pool_busy} QThreadPool task(s) running"
+
+
+@pytest.fixture
+def hu_study() -> Study:
+    return make_hu_study()
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(ViewerSettings())
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    return win
+
+
+@pytest.fixture
+def hu_window(window, hu_study):
+    window.show_study(hu_study)
+    return window
