@@ -15,7 +15,7 @@ def _error(message: str) -> None:
     print(f"ich-viewer report: {message}", file=sys.stderr)
 
 
-def _load_engine(force_cpu: bool):
+def load_engine(force_cpu: bool, command: str = "report"):
     """The engine with its network loaded (checksum verified), or None if there is no usable model."""
     from ich_viewer.segmentation.model_file import ModelFileError
 
@@ -25,8 +25,8 @@ def _load_engine(force_cpu: bool):
         engine = SegmentationEngine(force_cpu=force_cpu)
         engine.load()
     except (ImportError, ModelFileError, OSError) as error:
-        _error(f"the segmentation model is not available ({error}). "
-               "Reinstall ICH Viewer or check the models folder (ICH_VIEWER_MODELS).")
+        print(f"ich-viewer {command}: the segmentation model is not available ({error}). "
+              "Reinstall ICH Viewer or check the models folder (ICH_VIEWER_MODELS).", file=sys.stderr)
         return None
     return engine
 
@@ -45,7 +45,7 @@ def run_report(path, out, anonymise: bool = False, force_cpu: bool = False) -> i
     except (StudyLoadError, OSError) as error:
         _error(f"cannot open the study: {error}")
         return EXIT_FAILED
-    engine = _load_engine(force_cpu)
+    engine = load_engine(force_cpu)
     if engine is None:
         return EXIT_NO_MODEL
     segmentation = engine.segment(study)

@@ -1,0 +1,126 @@
+"""`ich-viewer segment PATH... --out DIR`: segment many studies headless.
+
+For each study (a DICOM folder, an image folder, a CT-ICH patient, or every
+study inside a folder of studies) it writes, in DIR/<study name>/:
+  mask.nii.gz         the mask, when the voxel spacing is known, or
+  mask/<slice>.png    one 0/255 PNG per slice otherwise
+  slices.csv          per-slice areas (and Dice against a reference mask)
+  findings.json       the findings panel's numbers, the model and the input QC
+findings.json is written last, so its presence marks a complete study: a
+re-run skips those unless --force. A study that fails is reported and the
+batch goes on; the exit code is 1 if any failed, 2 if the model is unusable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ich_viewer import __version__
+from ich_viewer.analysis import compute_study_findings
+from ich_viewer.export.atomic import ExportError, write_atomic
+from ich_viewer.export.csv import export_findings_csv
+from ich_viewer.export.nifti import export_mask_nifti
+from ich_viewer.study.errors import StudyLoadError
+from ich_viewer.study.loader import find_studies, open_study
+from ich_viewer.study.model import Study
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_MODEL = 0, 1, 2
+FINDINGS_FILE = "findings.json"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    study_path: Path
+    name: str  # output folder name, unique within the batch
+
+
+def collect_studies(paths: list[str]) -> list[BatchItem]:
+    """Every study under the given paths, named by their path below the given folder."""
+    items = []
+    for given in map(Path, paths):
+        if given.is_file():
+            items.append(BatchItem(given, given.stem))
+            continue
+        for study in find_studies(given) or [given]:
+            relative = study.relative_to(given).parts
+            name = "_".join(relative) if relative else given.name
+            items.append(BatchItem(study, name or "study"))
+    return items
+
+
+def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
+    """Mask, per-slice CSV, then findings.json (the completion marker)."""
+    findings = compute_study_findings(study, segmentation)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if study.spacing_mm is not None:
+        export_mask_nifti(study, segmentation.mask, out_dir / "mask.nii.gz")
+    else:
+        _write_png_masks(study, segmentation.mask, out_dir / "mask")
+    export_findings_csv(study, findings, out_dir / "slices.csv")
+    record = {
+        "findings": findings.to_dict(),
+        "model": {"name": segmentation.model.name, "version": segmentation.model.version,
+                  "sha256": segmentation.model.sha256, "threshold": segmentation.model.threshold,
+                  "device": segmentation.device},
+        "input": {"source": str(study.source), "description": study.description,
+                  "units": study.units.value, "n_slices": study.n_slices,
+                  "spacing_mm": list(study.spacing_mm) if study.spacing_mm else None,
+                  "warnings": list(study.warnings)},
+        "program": f"ICH Viewer {__version__}",
+    }
+    write_atomic(out_dir / FINDINGS_FILE, json.dumps(record, indent=1).encode())
+    return record
+
+
+def _write_png_masks(study: Study, mask: np.ndarray, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for label, slice_mask in zip(study.slice_labels, mask):
+        ok, png = cv2.imencode(".png", slice_mask.astype(np.uint8) * 255)
+        write_atomic(folder / f"{label}.png", png.tobytes())
+
+
+def _progress_line(done: int, total: int, name: str, status: str) -> str:
+    width = 30
+    filled = int(width * done / total) if total else width
+    return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} {name}: {status}"
+
+
+def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool = False) -> int:
+    from ich_viewer.report.command import load_engine  # noqa: PLC0415  shared with `report`
+
+    items = collect_studies(paths)
+    if not items:
+        print("ich-viewer segment: no studies found", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    engine = load_engine(force_cpu, "segment")
+    if engine is None:
+        return EXIT_NO_MODEL
+    failed = []
+    for k, item in enumerate(items, start=1):
+        out_dir = Path(out) / item.name
+        if (out_dir / FINDINGS_FILE).exists() and not force:
+            print(_progress_line(k, len(items), item.name, "done before, skipped"), flush=True)
+            continue
+        started = time.perf_counter()
+        try:
+            study = open_study(item.study_path)
+            record = write_outputs(study, engine.segment(study), out_dir)
+        except (StudyLoadError, ExportError, OSError, ValueError) as error:
+            failed.append(item.name)
+            print(_progress_line(k, len(items), item.name, f"FAILED: {error}"), flush=True)
+            continue
+        verdict = "hemorrhage" if record["findings"]["detected"] else "no hemorrhage"
+        print(_progress_line(k, len(items), item.name,
+                             f"{verdict} ({time.perf_counter() - started:.1f} s)"), flush=True)
+    print(f"{len(items) - len(failed)} of {len(items)} studies done; outputs in {out}")
+    if failed:
+        print("failed: " + ", ".join(failed), file=sys.stderr)
+        return EXIT_SOME_FAILED
+    return EXIT_OK

@@ -1,0 +1,74 @@
+"""`ich-viewer segment`: a folder of studies, outputs per study, failures skipped, re-runs."""
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from ich_viewer.cli import main
+from ich_viewer.report import command as report_command
+from tests.study.dicom_factory import write_ct_series
+from tests.study.image_factory import write_ct_ich_patient
+from tests.synthetic_ct import fake_segmentation
+
+
+class ThresholdEngine:
+    """Stands in for the network: calls voxels above 60 HU (or 200 grey) hemorrhage."""
+
+    calls = 0
+
+    def segment(self, study):
+        ThresholdEngine.calls += 1
+        return fake_segmentation(study.voxels > (60 if study.is_hu else 200))
+
+
+@pytest.fixture
+def studies(tmp_path, monkeypatch):
+    monkeypatch.setattr(report_command, "load_engine", lambda force_cpu, command="report": ThresholdEngine())
+    root = tmp_path / "incoming"
+    series = write_ct_series(root / "ct_head", n_slices=6, rows=32, cols=32, spacing=(5.0, 0.5, 0.5))
+    write_ct_ich_patient(root / "Patients_CT", "070", n_slices=4, mask_slices=[2])
+    (root / "broken").mkdir()
+    (root / "broken" / "1.jpg").write_bytes(b"not an image")
+    ThresholdEngine.calls = 0
+    return root, series
+
+
+def test_segments_every_study_and_reports_the_failure(studies, tmp_path, capsys):
+    root, series = studies
+    out = tmp_path / "out"
+    assert main(["segment", str(root), "--out", str(out)]) == 1  # one study failed
+    printed = capsys.readouterr()
+    assert "broken: FAILED" in printed.out and "2 of 3 studies done" in printed.out
+
+    dicom = json.loads((out / "ct_head" / "findings.json").read_text())
+    expected_voxels = int((series.hu > 60).sum())
+    assert dicom["findings"]["voxel_count"] == expected_voxels
+    assert dicom["findings"]["volume_ml"] == pytest.approx(expected_voxels * 5 * 0.5 * 0.5 / 1000)
+    assert dicom["model"]["sha256"] and dicom["input"]["units"] == "HU"
+    mask = np.asarray(nib.load(out / "ct_head" / "mask.nii.gz").dataobj)
+    assert int(mask.sum()) == expected_voxels
+    assert (out / "ct_head" / "slices.csv").read_text().count("\n") == 6 + 2  # header, slices, total
+
+    images = json.loads((out / "Patients_CT_070" / "findings.json").read_text())
+    assert images["findings"]["volume_ml"] is None  # 8-bit images: spacing unknown, no mL
+    assert sorted(p.name for p in (out / "Patients_CT_070" / "mask").iterdir()) == [f"{s}.png" for s in "1234"]
+
+
+def test_rerun_skips_complete_studies_unless_forced(studies, tmp_path, capsys):
+    root, _ = studies
+    out = tmp_path / "out"
+    main(["segment", str(root), "--out", str(out)])
+    assert ThresholdEngine.calls == 2
+    main(["segment", str(root), "--out", str(out)])
+    assert ThresholdEngine.calls == 2
+    assert capsys.readouterr().out.count("done before, skipped") == 2
+    main(["segment", str(root), "--out", str(out), "--force"])
+    assert ThresholdEngine.calls == 4
+
+
+def test_no_model_exits_2(tmp_path, monkeypatch):
+    monkeypatch.setattr(report_command, "load_engine", lambda force_cpu, command="report": None)
+    write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
+    assert main(["segment", str(tmp_path / "ct"), "--out", str(tmp_path / "out")]) == 2
