@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,9 +37,9 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"exit code {proc.returncode}; {len(per_study)} studies segmented")
     print(f"wall time {wall:.1f} s including TensorFlow import and model load")
-    print(f"throughput {60 * len(per_study) / wall:.1f} studies/min overall, "
-          f"{60 / (sum(per_study) / len(per_study)):.1f} studies/min per-study median basis "
-          f"(median {sorted(per_study)[len(per_study) // 2]:.2f} s per study)")
+    median = statistics.median(per_study)
+    print(f"throughput {60 * len(per_study) / wall:.1f} studies/min overall; "
+          f"median {median:.2f} s per study ({60 / median:.1f} studies/min once the model is loaded)")
     print(f"peak memory (child RSS) {peak_mb:.0f} MB")
     if proc.returncode:
         print(proc.stderr[-2000:])
