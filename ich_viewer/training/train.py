@@ -77,15 +77,20 @@ def _schedule(config: TrainConfig):
     return keras.optimizers.schedules.CosineDecay(config.learning_rate, total, alpha=alpha)
 
 
+def _build(config: TrainConfig):
+    from ich_viewer.segmentation.networks import ARCHITECTURES  # noqa: PLC0415
+
+    build = ARCHITECTURES[config.architecture]
+    if config.architecture == "ich_unet25d":  # fully convolutional: any input size
+        return build(channels=config.channels)
+    return build(size=config.input_size, channels=config.channels)
+
+
 def _new_model(config: TrainConfig):
     import keras  # noqa: PLC0415
 
-    from ich_viewer.segmentation.networks import ARCHITECTURES  # noqa: PLC0415
-
     keras.utils.set_random_seed(config.seed)
-    build = ARCHITECTURES[config.architecture]
-    model = build(channels=config.channels) if config.architecture == "ich_unet25d" else build(
-        size=config.input_size, channels=config.channels)
+    model = _build(config)
     model.compile(optimizer=keras.optimizers.Adam(_schedule(config)), loss=_loss(config.loss))
     return model
 
@@ -127,11 +132,7 @@ def train_run(config: TrainConfig, patients: list[PreparedPatient], run_dir: Pat
 
 def _save_weights_only(model, config: TrainConfig, path: Path) -> None:
     """Ship the network without optimizer state (a third of the size, no custom loss needed)."""
-    from ich_viewer.segmentation.networks import ARCHITECTURES  # noqa: PLC0415
-
-    build = ARCHITECTURES[config.architecture]
-    bare = build(channels=config.channels) if config.architecture == "ich_unet25d" else build(
-        size=config.input_size, channels=config.channels)
+    bare = _build(config)
     bare.set_weights(model.get_weights())
     tmp = path.with_name(path.name + ".tmp.keras")
     bare.save(tmp)
