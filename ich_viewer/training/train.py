@@ -40,10 +40,10 @@ OURS = TrainConfig()
 # no augmentation. CPU budget capped (stated in the model card).
 REFERENCE_UNET = TrainConfig(architecture="reference_unet", input_size=160, crop=160, channels=1,
                              loss="bce", learning_rate=1e-5, final_learning_rate=1e-5,
-                             epochs=6, steps_per_epoch=40, augment=False)
+                             epochs=4, steps_per_epoch=40, augment=False)
 TWO_BRANCH = TrainConfig(architecture="two_branch_net", input_size=160, crop=160, channels=1,
                          loss="bce", learning_rate=1e-5, final_learning_rate=1e-5,
-                         epochs=6, steps_per_epoch=40, augment=False)
+                         epochs=4, steps_per_epoch=40, augment=False)
 
 
 def configure_tensorflow(threads: int | None = None) -> None:
