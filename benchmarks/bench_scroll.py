@@ -28,6 +28,8 @@ from ich_viewer.study.model import Study, Units  # noqa: E402
 from ich_viewer.ui.app import make_application  # noqa: E402
 from ich_viewer.ui.main_window import MainWindow  # noqa: E402
 from ich_viewer.ui.overlay import REFERENCE_COLOUR, REFERENCE_LAYER, MaskLayer  # noqa: E402
+from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 
 GOAL = 60.0
 
@@ -78,7 +80,10 @@ def main() -> None:
     args = parser.parse_args()
 
     app = make_application()
-    window = MainWindow()
+    # Scrolling alone: no segmentation competing for the CPU (settings of the benchmark's own).
+    settings = ViewerSettings(QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat))
+    settings.auto_segment = False
+    window = MainWindow(settings)
     window.resize(1280, 860)
     window.show()
     study = synthetic_head(args.slices)

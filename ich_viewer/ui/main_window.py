@@ -4,6 +4,12 @@ Later features plug in here without reworking it:
   - a mask or heat map:  window.slice_view.overlays.add_layer(MaskLayer(...))
   - a panel on the right: window.add_panel("Findings", widget, "findings_panel")
   - work after a study opens: window.study_opened.connect(...)
+  - work on new or edited findings: window.findings_changed.connect(...)
+
+Segmentation: each study on screen is segmented (automatically, or with S) by
+the one worker thread of window.segmentation; the result becomes a Review
+(ui/review.py) that the reader can edit with brush and eraser, and that the
+Findings panel, the overlay and every export show.
 """
 
 from __future__ import annotations
@@ -11,24 +17,41 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
+    QScrollArea,
+    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from ich_viewer.segmentation.engine import SegmentationEngine
+from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.model import Study
 from ich_viewer.ui.dialogs import ShortcutsDialog
+from ich_viewer.ui.exports import Exporter, is_dicom_study
+from ich_viewer.ui.findings_panel import FindingsPanel
 from ich_viewer.ui.opening import StudyOpener
-from ich_viewer.ui.overlay import REFERENCE_COLOUR, REFERENCE_LAYER, MaskLayer
+from ich_viewer.ui.overlay import (
+    MODEL_COLOUR,
+    MODEL_LAYER,
+    PROBABILITY_LAYER,
+    REFERENCE_COLOUR,
+    REFERENCE_LAYER,
+    HeatMapLayer,
+    MaskLayer,
+)
 from ich_viewer.ui.panels import OverlayPanel, StudyPanel
+from ich_viewer.ui.review import Review
+from ich_viewer.ui.segmentation_control import AfterNextPaint, SegmentationControl, SegmentationStatus
 from ich_viewer.ui.settings import ViewerSettings
 from ich_viewer.ui.shortcuts import SHORTCUTS, WINDOW_KEYS
 from ich_viewer.ui.slice_view import PixelProbe, SliceBar, SliceView
@@ -37,16 +60,38 @@ from ich_viewer.ui.window_control import WindowControl, describe_window, study_w
 APP_TITLE = "ICH Viewer"
 DEFAULT_SIZE = (1280, 860)
 PANEL_MIN_WIDTH = 280  # room for a file path and a warning without one word per line
+FINDINGS_WIDTH = 400  # the Findings panel at first start: figures on one line, the plot readable
 FILE_FILTER = "DICOM or images (*.dcm *.DCM *.ima *.jpg *.jpeg *.png);;All files (*)"
+# With no study opened this long after the window shows, load the model anyway so that the
+# first study is segmented without waiting for TensorFlow (when segmenting automatically).
+IDLE_MODEL_LOAD_MS = 2000
+BRUSH_RADIUS_RANGE = (1, 50)  # pixels
+STATUS_MS = 5000
+
+# Short toolbar labels, so the toolbar fits the default window width.
+TOOLBAR_LABELS = {"fit": "Fit", "reset": "Reset", "toggle_overlay": "Overlay", "segment": "Segment",
+                  "brush": "Brush", "eraser": "Eraser", "undo": "Undo", "redo": "Redo"}
+
+# The network; tests (and other front ends) pass their own engine_factory instead.
+default_engine_factory = SegmentationEngine
+
+# The actions that need a segmentation on screen, and those that need only a study.
+# (H, N and P stay on and say what is missing: a reader may press them before segmenting.)
+REVIEW_ACTIONS = ("brush", "eraser", "brush_smaller", "brush_larger", "export_report",
+                  "export_anonymised_report", "export_mask_nifti", "export_key_images", "export_csv")
+STUDY_ACTIONS = ("segment", "export_image_nifti")
 
 
 class MainWindow(QMainWindow):
     study_opened = Signal(object)  # Study, after it is on screen
+    findings_changed = Signal(object)  # HemorrhageFindings of the reader's mask, after each change
 
-    def __init__(self, settings: ViewerSettings | None = None) -> None:
+    def __init__(self, settings: ViewerSettings | None = None, engine_factory=None) -> None:
         super().__init__()
         self.settings = settings or ViewerSettings()
         self.opener = StudyOpener(self, self.settings)
+        self.exporter = Exporter(self, self.settings, self._tell)
+        self.review: Review | None = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
 
@@ -55,6 +100,17 @@ class MainWindow(QMainWindow):
         self.window_control = WindowControl()
         self.study_panel = StudyPanel()
         self.overlay_panel = OverlayPanel(self.slice_view.overlays)
+        self.findings_panel = FindingsPanel()
+        self.brush_size = self._brush_size_box()
+        self.segmentation_status = SegmentationStatus()
+        self.segmentation = SegmentationControl(
+            engine_factory or default_engine_factory, self.segmentation_status,
+            lambda: self.settings.force_cpu, self,
+        )
+        self._after_slice_paint = AfterNextPaint(self.slice_view.graphics.viewport())
+        self._idle_model_load = QTimer(self, singleShot=True, interval=IDLE_MODEL_LOAD_MS)
+        self._idle_model_load.timeout.connect(self._load_model_if_idle)
+        self._model_failure_told = False
         self._build_central()
         self._build_status_bar()
         self.actions_by_name = self._build_actions()
@@ -62,8 +118,13 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self.study_dock = self.add_panel("Study", self.study_panel, "study_panel")
         self.overlay_dock = self.add_panel("Overlay", self.overlay_panel, "overlay_panel")
+        self.findings_dock = self.add_panel("Findings", _scrollable(self.findings_panel), "findings_panel")
+        # Findings matter most once a study is segmented: in front, with Study a tab behind it.
+        self.tabifyDockWidget(self.study_dock, self.findings_dock)
+        self.findings_dock.raise_()
         self._connect()
         self._restore_settings()
+        self._update_actions()
 
     # -- public API ------------------------------------------------------------------------
     @property
@@ -83,6 +144,19 @@ class MainWindow(QMainWindow):
 
     def show_study(self, study: Study) -> None:
         """Put an already loaded Study on screen (also used by tests and headless callers)."""
+        self.segmentation.cancel()  # a job for the previous study is of no use now
+        self._set_review(None)
+        self._put_on_screen(study)
+        if self.settings.auto_segment:
+            self.findings_panel.show_message("Segmenting…")
+            # After the slice has painted: the reader sees the study before the model starts work.
+            self._after_slice_paint.call(lambda: self._segment(study))
+        else:
+            # The reader segments only some studies: the model loads at the first S, not before.
+            self.findings_panel.show_message("Not segmented yet: press S (Segmentation ▸ Segment).")
+        self.study_opened.emit(study)
+
+    def _put_on_screen(self, study: Study) -> None:
         self.slice_view.set_study(study)
         self.slice_bar.set_slice_count(study.n_slices)
         self._show_slice(self.slice_view.slice_index)
@@ -91,9 +165,10 @@ class MainWindow(QMainWindow):
         self._add_reference_layer(study)
         self.study_panel.set_study(study)
         self._show_warning_count(study.warnings)
-        self.setWindowTitle(f"{study.description or study.source.name} — {APP_TITLE}")
+        # [*] becomes the asterisk that marks a mask edited by the reader.
+        self.setWindowTitle(f"{study.description or study.source.name}[*] — {APP_TITLE}")
         self.slice_view.setFocus()
-        self.study_opened.emit(study)
+        self._update_actions()
 
     def add_panel(self, title: str, widget: QWidget, object_name: str) -> QDockWidget:
         """Add a panel to the right-hand dock area (tabbed under the existing ones)."""
@@ -135,9 +210,19 @@ class MainWindow(QMainWindow):
         self.warnings_button.clicked.connect(self._show_warnings)
         bar = self.statusBar()
         bar.addWidget(self.probe_label, 1)
+        bar.addPermanentWidget(self.segmentation_status)
         bar.addPermanentWidget(self.warnings_button)
         bar.addPermanentWidget(self.window_label)
         self._show_warning_count([])
+
+    def _brush_size_box(self) -> QSpinBox:
+        box = QSpinBox(minimum=BRUSH_RADIUS_RANGE[0], maximum=BRUSH_RADIUS_RANGE[1], suffix=" px")
+        box.setPrefix("Brush ")
+        box.setToolTip("Brush / eraser radius in pixels ([ and ], or Shift+wheel while drawing)")
+        # Keys stay with the viewer: a focused number box would swallow S, N, P and the digits.
+        box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        box.setValue(self.settings.brush_radius)
+        return box
 
     def _handlers(self) -> dict[str, Callable[[], object]]:
         view = self.slice_view
@@ -157,6 +242,17 @@ class MainWindow(QMainWindow):
             "reset": view.reset,
             "toggle_overlay": lambda: view.overlays.set_shown(not view.overlays.shown),
             "toggle_contour": lambda: view.overlays.set_contour(not view.overlays.contour),
+            "toggle_heat_map": self.toggle_heat_map,
+            "next_finding": lambda: self.go_to_finding(1),
+            "previous_finding": lambda: self.go_to_finding(-1),
+            "segment": self.segment_study,
+            "brush": self._on_tool_chosen,
+            "eraser": self._on_tool_chosen,
+            "brush_smaller": lambda: self.brush_size.stepBy(-1),
+            "brush_larger": lambda: self.brush_size.stepBy(1),
+            "undo": lambda: self._edit(lambda editor: editor.undo()),
+            "redo": lambda: self._edit(lambda editor: editor.redo()),
+            "export_report": lambda: self.export_report(anonymise=False),
             "show_shortcuts": self.show_shortcuts,
         }
         for i, name in enumerate(WINDOW_KEYS):
@@ -170,10 +266,49 @@ class MainWindow(QMainWindow):
         for shortcut in SHORTCUTS:
             action = QAction(shortcut.text, self)
             action.setShortcuts([QKeySequence(k) for k in shortcut.keys])
+            action.setIconText(TOOLBAR_LABELS.get(shortcut.action, action.iconText()))
+            action.setToolTip(f"{shortcut.text.rstrip('…')} ({shortcut.keys[0]})")
             action.triggered.connect(handlers[shortcut.action])
             self.addAction(action)  # shortcuts work even for actions not in a menu
             actions[shortcut.action] = action
+        actions.update(self._menu_only_actions())
+        self._make_checkable(actions)
         return actions
+
+    def _menu_only_actions(self) -> dict[str, QAction]:
+        """Actions without a key: settings, rarer exports, reset."""
+        def make(text: str, handler) -> QAction:
+            action = QAction(text, self)
+            action.triggered.connect(handler)
+            return action
+
+        exporter = self.exporter
+        return {
+            "cancel_segmentation": make("Cancel segmentation", self.cancel_segmentation),
+            "auto_segment": make("Segment automatically when a study opens", self._set_auto_segment),
+            "force_cpu": make("Force CPU (never use a GPU)", self._set_force_cpu),
+            "reset_edits": make("Reset to model output", lambda: self._edit(lambda editor: editor.reset())),
+            "export_anonymised_report": make("Export anonymised report (PDF)…",
+                                             lambda: self.export_report(anonymise=True)),
+            "export_mask_nifti": make("Mask as NIfTI…", lambda: exporter.mask_nifti(self.review)),
+            "export_image_nifti": make("Image as NIfTI…", lambda: exporter.image_nifti(self.study)),
+            "export_dicom_seg": make("DICOM SEG…", lambda: exporter.dicom_seg(self.review)),
+            "export_key_images": make("Key images (PNG)…",
+                                      lambda: exporter.key_images(self.review, self.slice_view.window)),
+            "export_csv": make("Per-slice CSV…", lambda: exporter.per_slice_csv(self.review)),
+        }
+
+    def _make_checkable(self, actions: dict[str, QAction]) -> None:
+        for name, checked in (("auto_segment", self.settings.auto_segment),
+                              ("force_cpu", self.settings.force_cpu)):
+            actions[name].setCheckable(True)
+            actions[name].setChecked(checked)
+        # Brush and eraser exclude each other; neither (the usual pan and look) is allowed too.
+        tools = QActionGroup(self)
+        tools.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        for name in ("brush", "eraser"):
+            actions[name].setCheckable(True)
+            tools.addAction(actions[name])
 
     def _build_menus(self) -> None:
         a = self.actions_by_name
@@ -183,16 +318,31 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Recent studies")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
+        file_menu.addActions([a["export_report"], a["export_anonymised_report"]])
+        export_menu = file_menu.addMenu("Export")
+        export_menu.addActions([a[name] for name in ("export_mask_nifti", "export_image_nifti",
+                                                     "export_dicom_seg", "export_key_images", "export_csv")])
+        file_menu.addSeparator()
         file_menu.addAction(a["quit"])
+
+        edit_menu = bar.addMenu("&Edit")
+        self._add_group(edit_menu, a, ("undo", "redo"))
+        self._add_group(edit_menu, a, ("brush", "eraser", "brush_smaller", "brush_larger"))
+        edit_menu.addAction(a["reset_edits"])
 
         view_menu = bar.addMenu("&View")
         self._add_group(view_menu, a, ("previous_slice", "next_slice", "back_10_slices",
                                        "forward_10_slices", "first_slice", "last_slice"))
+        self._add_group(view_menu, a, ("next_finding", "previous_finding"))
         self._add_group(view_menu, a, ("zoom_in", "zoom_out", "fit", "reset"))
-        self._add_group(view_menu, a, ("toggle_overlay", "toggle_contour"))
+        self._add_group(view_menu, a, ("toggle_overlay", "toggle_contour", "toggle_heat_map"))
         windows_menu = view_menu.addMenu("Window")
         windows_menu.addActions([a[name] for name in WINDOW_KEYS])
         self._panels_menu = view_menu.addMenu("Panels")
+
+        segmentation_menu = bar.addMenu("&Segmentation")
+        self._add_group(segmentation_menu, a, ("segment", "cancel_segmentation"))
+        segmentation_menu.addActions([a["auto_segment"], a["force_cpu"]])
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["show_shortcuts"])
@@ -212,6 +362,10 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.window_control)
         toolbar.addSeparator()
         toolbar.addActions([a["fit"], a["reset"], a["toggle_overlay"]])
+        toolbar.addSeparator()
+        toolbar.addActions([a["segment"], a["brush"], a["eraser"]])
+        toolbar.addWidget(self.brush_size)
+        toolbar.addActions([a["undo"], a["redo"]])
 
     def _connect(self) -> None:
         view = self.slice_view
@@ -221,6 +375,21 @@ class MainWindow(QMainWindow):
         self.slice_bar.slice_requested.connect(view.set_slice)
         self.window_control.window_chosen.connect(view.set_window)
         view.overlays.display_changed.connect(self._save_overlay_settings)
+        view.slice_changed.connect(self.findings_panel.show_current_slice)
+        view.stroke_started.connect(self._on_stroke_started)
+        view.stroke_moved.connect(self._on_stroke_moved)
+        view.stroke_finished.connect(self._on_stroke_finished)
+        view.brush_resize_requested.connect(self.brush_size.stepBy)
+        self.brush_size.valueChanged.connect(self._on_brush_size)
+        view.set_brush_radius(self.brush_size.value())
+        self.findings_panel.slice_requested.connect(self._show_requested_slice)
+        self.findings_panel.spacing_requested.connect(self.enter_voxel_size)
+        control = self.segmentation
+        control.result_ready.connect(self._on_segmented)
+        control.failed.connect(self._on_segmentation_failed)
+        control.model_failed.connect(self._on_model_failed)
+        control.model_ready.connect(lambda device: self._tell(f"Hemorrhage model loaded ({device})"))
+        self.segmentation_status.cancel_requested.connect(self.cancel_segmentation)
 
     # -- reacting ------------------------------------------------------------------------------
     def _show_slice(self, z: int) -> None:
@@ -260,6 +429,217 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
+
+    def _tell(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_MS)
+
+    # -- segmentation ---------------------------------------------------------------------------
+    def segment_study(self) -> None:
+        """S: segment the study on screen (again), after asking before edits are thrown away."""
+        if self.study is None:
+            self._tell("Open a study first")
+            return
+        if self.review is not None and self.review.edited and not self._confirm_discard_edits():
+            return
+        self._segment(self.study)
+
+    def _confirm_discard_edits(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Segment again", "Segmenting again replaces your edits of the outline. Continue?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _segment(self, study: Study) -> None:
+        if study is not self.study:
+            return  # another study was opened before this one's turn came
+        self._after_slice_paint.cancel()
+        self.findings_panel.show_message("Segmenting…")
+        self.segmentation.segment(study)
+
+    def cancel_segmentation(self) -> None:
+        if not self.segmentation.running:
+            return
+        self.segmentation.cancel()
+        self.findings_panel.show_message("Segmentation cancelled: press S to segment this study.")
+        self._tell("Segmentation cancelled")
+
+    def _on_segmented(self, study: Study, result: SegmentationResult) -> None:
+        if study is not self.study:
+            return
+        try:
+            review = Review.of(study, result)
+        except ValueError as error:
+            self._on_segmentation_failed(str(error))
+            return
+        self._set_review(review)
+        verdict = "hemorrhage detected" if review.findings.detected else "no hemorrhage detected"
+        self._tell(f"Segmentation done: {verdict}")
+
+    def _on_segmentation_failed(self, message: str) -> None:
+        if self.segmentation.model_error is not None:
+            # The model could not be loaded: that was said once already, in a message box.
+            self.findings_panel.show_message(f"No segmentation: {self.segmentation.model_error}")
+            return
+        self.findings_panel.show_message(f"{message}\n\nThe images can still be read; S tries again.")
+        self._tell(message)
+        QMessageBox.warning(self, "Segmentation failed", message)
+
+    def _on_model_failed(self, message: str) -> None:
+        self._tell(message)
+        if self.study is not None and not self.segmentation.running:
+            self.findings_panel.show_message(f"No segmentation: {message}")
+        if not self._model_failure_told:  # once per session, not at every study opened
+            self._model_failure_told = True
+            QMessageBox.critical(self, "Hemorrhage model not available",
+                                 f"{message}\n\nThe viewer works without it; studies are not segmented.")
+
+    def _load_model_if_idle(self) -> None:
+        # With a study on screen, its first paint starts the model (when segmenting automatically).
+        if self.study is None and self.settings.auto_segment:
+            self.segmentation.load_model()
+
+    def _set_auto_segment(self, checked: bool) -> None:
+        self.settings.auto_segment = checked
+
+    def _set_force_cpu(self, checked: bool) -> None:
+        self.settings.force_cpu = checked
+        if self.segmentation.device is not None:
+            # TensorFlow picks its devices once per process.
+            self._tell("Force CPU takes effect the next time ICH Viewer starts")
+
+    # -- the review on screen -------------------------------------------------------------------
+    def _set_review(self, review: Review | None) -> None:
+        self.review = review
+        if review is None:
+            self.actions_by_name["brush"].setChecked(False)
+            self.actions_by_name["eraser"].setChecked(False)
+            self._on_tool_chosen()
+        else:
+            self._show_model_layers()
+            self._show_review()
+        self._update_actions()
+
+    def _show_model_layers(self) -> None:
+        overlays = self.slice_view.overlays
+        heat_map = HeatMapLayer(PROBABILITY_LAYER, self.review.result.probability)
+        heat_map.visible = False  # off until the reader asks (H): it hides the grey-scale detail
+        # Added before the mask, so the model's outline stays on top of the heat map.
+        overlays.add_layer(heat_map)
+        # Drawn from the editor's own array: strokes show after overlays.refresh_layer.
+        overlays.add_layer(MaskLayer(MODEL_LAYER, self.review.mask, MODEL_COLOUR))
+
+    def _show_review(self) -> None:
+        review = self.review
+        self.findings_panel.show_findings(review.study, review.findings, review.edits)
+        self.findings_panel.show_current_slice(self.slice_view.slice_index)
+        self.setWindowModified(review.edited)
+        self._update_actions()
+        self.findings_changed.emit(review.findings)
+
+    def _update_actions(self) -> None:
+        a, review = self.actions_by_name, self.review
+        for name in REVIEW_ACTIONS:
+            a[name].setEnabled(review is not None)
+        for name in STUDY_ACTIONS:
+            a[name].setEnabled(self.study is not None)
+        a["export_dicom_seg"].setEnabled(review is not None and is_dicom_study(review.study))
+        a["undo"].setEnabled(review is not None and review.editor.can_undo)
+        a["redo"].setEnabled(review is not None and review.editor.can_redo)
+        a["reset_edits"].setEnabled(review is not None and review.edited)
+        if review is None:
+            self.setWindowModified(False)
+
+    def toggle_heat_map(self) -> None:
+        overlays = self.slice_view.overlays
+        layer = overlays.layer(PROBABILITY_LAYER)
+        if layer is None:
+            self._tell("No probability map yet: segment the study (S)")
+            return
+        overlays.set_layer_visible(PROBABILITY_LAYER, not layer.visible)
+
+    def go_to_finding(self, step: int) -> None:
+        """N / P: the next or previous slice the reader's mask outlines."""
+        if self.review is None:
+            self._tell("No findings yet: segment the study (S)")
+            return
+        z = self.review.next_finding(self.slice_view.slice_index, step)
+        if z is None:
+            self._tell(f"No slice with hemorrhage {'after' if step > 0 else 'before'} this one")
+        else:
+            self.slice_view.set_slice(z)
+
+    def _show_requested_slice(self, z: int) -> None:
+        self.slice_view.set_slice(z)
+        self.slice_view.setFocus()  # the keys go back to the slices, not to the list clicked
+
+    def enter_voxel_size(self) -> None:
+        """Findings panel button: reopen an 8-bit study with the voxel size the reader gives."""
+        if self.study is None:
+            return
+        study = self.opener.reopen_with_spacing(self.study)
+        if study is None:
+            return
+        self.segmentation.cancel()  # a job still running is for the study object being replaced
+        review, z = self.review, self.slice_view.slice_index
+        if review is None or study.voxels.shape != review.study.voxels.shape:
+            self.show_study(study)
+            return
+        # Same images, now with sizes: keep the model's result and the edits, measure in mm.
+        self._put_on_screen(study)
+        self.slice_view.set_slice(z)
+        review.on_study(study)
+        self._show_model_layers()
+        self._show_review()
+
+    # -- editing the model's outline ---------------------------------------------------------
+    def _on_tool_chosen(self, _checked: bool = False) -> None:
+        a = self.actions_by_name
+        self.slice_view.set_drawing(a["brush"].isChecked() or a["eraser"].isChecked())
+
+    def _on_brush_size(self, radius: int) -> None:
+        self.settings.brush_radius = radius
+        self.slice_view.set_brush_radius(radius)
+
+    def _on_stroke_started(self, at: QPointF) -> None:
+        if self.review is None:
+            return
+        z = self.slice_view.slice_index
+        erase = self.actions_by_name["eraser"].isChecked()
+        self.review.editor.begin_stroke(z, (at.x(), at.y()), self.brush_size.value(), erase=erase)
+        self.slice_view.overlays.refresh_layer(MODEL_LAYER, z)
+
+    def _on_stroke_moved(self, to: QPointF) -> None:
+        editor = self.review.editor if self.review is not None else None
+        if editor is None or editor.stroke_slice is None:
+            return
+        z = editor.stroke_slice
+        editor.extend_stroke((to.x(), to.y()))
+        self.slice_view.overlays.refresh_layer(MODEL_LAYER, z)
+
+    def _on_stroke_finished(self) -> None:
+        # One stroke, one measurement: the panel and plot follow every stroke the reader makes.
+        if self.review is not None and self.review.editor.end_stroke():
+            self.review.remeasure()
+            self._show_review()
+
+    def _edit(self, change) -> None:
+        """Undo, redo or reset: change(editor) returns the slices it changed."""
+        if self.review is None:
+            return
+        changed = change(self.review.editor)
+        if not changed:
+            return
+        if len(changed) == 1:
+            self.slice_view.set_slice(changed[0])  # show the reader what was undone or redone
+        self.slice_view.overlays.refresh_layer(MODEL_LAYER)
+        self.review.remeasure()
+        self._show_review()
+
+    # -- exports ---------------------------------------------------------------------------------
+    def export_report(self, anonymise: bool = False) -> None:
+        if self.review is None:
+            self._tell("Segment the study before exporting a report (S)")
+            return
+        self.exporter.report(self.review, self.slice_view.window, anonymise=anonymise)
 
     # -- opening ------------------------------------------------------------------------------
     def _ask_open_folder(self) -> None:
@@ -306,16 +686,40 @@ class MainWindow(QMainWindow):
         overlays.set_contour(self.settings.overlay_contour)
         if not self.settings.restore_window(self):
             self.resize(*DEFAULT_SIZE)
+            self._default_dock_sizes()
+
+    def _default_dock_sizes(self) -> None:
+        # Room for the findings, the plot and the slice list; the overlay controls need little.
+        self.resizeDocks([self.findings_dock], [FINDINGS_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.findings_dock, self.overlay_dock], [3, 1], Qt.Orientation.Vertical)
 
     def _save_overlay_settings(self) -> None:
         overlays = self.slice_view.overlays
         self.settings.overlay_opacity = overlays.opacity
         self.settings.overlay_contour = overlays.contour
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not event.spontaneous() and self.study is None:
+            self._idle_model_load.start()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._idle_model_load.stop()
+        self._after_slice_paint.cancel()
+        self.segmentation.shutdown()  # no worker thread outlives the window
         self.settings.save_window(self)
         self.settings.sync()
         super().closeEvent(event)
+
+
+def _scrollable(widget: QWidget) -> QScrollArea:
+    """A tall panel scrolls on a small screen instead of forcing the window taller."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never scroll sideways
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 def _dropped_path(event: QDragEnterEvent | QDropEvent) -> Path | None:

@@ -63,13 +63,34 @@ class StudyOpener:
     def open(self, path: str | Path, ask_spacing: bool = True) -> Study | None:
         """Load the study at `path`; None (after telling the reader why) when it cannot be."""
         path = Path(path)
+        return self._guarded(path, lambda loader: self._open(loader, path, ask_spacing))
+
+    def reopen_with_spacing(self, study: Study) -> Study | None:
+        """Ask an image study's voxel size (again) and reopen it with the answer; None if none given."""
+        path = Path(study.source)
+        folder = study_folder(path)
+        answer = self.ask_spacing(folder)
+        if not answer.accepted:
+            return None
+        self._settings.remember_spacing(folder, answer.spacing_mm)
+        if answer.spacing_mm is None:
+            return None
+
+        def reopen(loader) -> Study:
+            with busy_cursor():
+                return loader.open_study(path, spacing_mm=answer.spacing_mm)
+
+        return self._guarded(path, reopen)
+
+    def _guarded(self, path: Path, work) -> Study | None:
+        """work(loader), with every failure told to the reader instead of raised."""
         try:
             loader = _loader()
         except ImportError as err:
             self.show_error(path, f"The study reader could not be loaded: {err}")
             return None
         try:
-            return self._open(loader, path, ask_spacing)
+            return work(loader)
         except _Cancelled:
             return None
         except loader.StudyLoadError as err:

@@ -58,9 +58,16 @@ class OverlayLayer:
         """False when slice z would be fully transparent: the view then skips the layer."""
         return True
 
+    def refresh(self, z: int | None = None) -> None:
+        """The volume changed in place (slice z, or anywhere): forget what was derived from it."""
+
 
 class MaskLayer(OverlayLayer):
-    """A bool mask in one colour, drawn filled or as its outline."""
+    """A bool mask in one colour, drawn filled or as its outline.
+
+    A C-contiguous bool mask is drawn from without copying, so a mask the
+    reader edits in place shows its edits after OverlayStack.refresh_layer.
+    """
 
     supports_contour = True
 
@@ -77,6 +84,12 @@ class MaskLayer(OverlayLayer):
 
     def draws_on(self, z: int) -> bool:
         return bool(self._drawn_slices[z])
+
+    def refresh(self, z: int | None = None) -> None:
+        if z is None:
+            self._drawn_slices = self._indices.any(axis=(1, 2))
+        else:
+            self._drawn_slices[z] = self._indices[z].any()
 
     def slice_indices(self, z: int, contour: bool) -> np.ndarray:
         if not contour:
@@ -133,9 +146,14 @@ class OverlayStack(QObject):
 
     # -- layers -------------------------------------------------------------------------
     def add_layer(self, layer: OverlayLayer) -> None:
-        """Add a layer on top, or replace the layer of the same name in place."""
+        """Add a layer on top, or replace the layer of the same name in place.
+
+        A replaced layer keeps the reader's show / hide switch: a new model
+        result must not bring back a heat map the reader turned off.
+        """
         if layer.name in self._items:
             item = self._items[layer.name]
+            layer.visible = self._layers[layer.name].visible
         else:
             item = pg.ImageItem(axisOrder="row-major")
             item.setParentItem(self._base_item)  # inherit the mm scaling of the CT image
@@ -171,6 +189,13 @@ class OverlayStack(QObject):
 
     def item(self, name: str) -> pg.ImageItem:
         return self._items[name]
+
+    def refresh_layer(self, name: str, z: int | None = None) -> None:
+        """Redraw a layer whose volume was changed in place (on slice z, or anywhere)."""
+        layer = self._layers[name]
+        layer.refresh(z)
+        if z is None or z == self._z:
+            self._draw(layer)
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
         self._layers[name].visible = visible

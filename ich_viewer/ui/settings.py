@@ -17,6 +17,7 @@ ORGANIZATION = "ICH Viewer"
 APPLICATION = "ICH Viewer"
 MAX_RECENT = 10
 UNKNOWN_SPACING = "unknown"
+DEFAULT_BRUSH_RADIUS = 5  # pixels: about 2-4 mm on a head CT, the size of a small bleed's edge
 
 
 class ViewerSettings:
@@ -66,6 +67,43 @@ class ViewerSettings:
     @overlay_contour.setter
     def overlay_contour(self, contour: bool) -> None:
         self._store.setValue("overlay/contour", bool(contour))
+
+    # -- segmentation and editing ------------------------------------------------------
+    @property
+    def auto_segment(self) -> bool:
+        """Segment every study as soon as it is on screen (the reader's usual flow)."""
+        return bool(self._store.value("segmentation/auto", True, type=bool))
+
+    @auto_segment.setter
+    def auto_segment(self, auto: bool) -> None:
+        self._store.setValue("segmentation/auto", bool(auto))
+
+    @property
+    def force_cpu(self) -> bool:
+        """Never use a GPU (read when the model loads, i.e. once per start)."""
+        return bool(self._store.value("segmentation/force_cpu", False, type=bool))
+
+    @force_cpu.setter
+    def force_cpu(self, force: bool) -> None:
+        self._store.setValue("segmentation/force_cpu", bool(force))
+
+    @property
+    def brush_radius(self) -> int:
+        return int(self._store.value("editing/brush_radius", DEFAULT_BRUSH_RADIUS, type=int))
+
+    @brush_radius.setter
+    def brush_radius(self, radius: int) -> None:
+        self._store.setValue("editing/brush_radius", int(radius))
+
+    # -- exports ------------------------------------------------------------------------
+    @property
+    def export_folder(self) -> str:
+        """Where the last export went: the next save dialog starts there, never in the study folder."""
+        return str(self._store.value("export/folder", "", type=str))
+
+    @export_folder.setter
+    def export_folder(self, folder: str) -> None:
+        self._store.setValue("export/folder", folder)
 
     # -- per-folder pixel spacing of image studies -------------------------------------
     def _spacing_key(self, folder: str | Path) -> str:

@@ -42,6 +42,18 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("reset", "Reset zoom and window", ("R", "Ctrl+0")),
     Shortcut("toggle_overlay", "Show / hide overlay", ("O",)),
     Shortcut("toggle_contour", "Overlay filled / contour", ("C",)),
+    Shortcut("toggle_heat_map", "Show / hide the probability heat map", ("H",)),
+    Shortcut("next_finding", "Next slice with hemorrhage", ("N",)),
+    Shortcut("previous_finding", "Previous slice with hemorrhage", ("P",)),
+    Shortcut("segment", "Segment", ("S",)),
+    Shortcut("brush", "Brush (paint hemorrhage)", ("B",)),
+    Shortcut("eraser", "Eraser", ("E",)),
+    # [ and ] as in image editors; N / P are the findings keys, so they do not clash.
+    Shortcut("brush_smaller", "Smaller brush", ("[",)),
+    Shortcut("brush_larger", "Larger brush", ("]",)),
+    Shortcut("undo", "Undo edit", ("Ctrl+Z",)),
+    Shortcut("redo", "Redo edit", ("Ctrl+Shift+Z", "Ctrl+Y")),
+    Shortcut("export_report", "Export report (PDF)…", ("Ctrl+E",)),
     Shortcut("show_shortcuts", "Shortcuts…", ("F1",)),
 )
 
@@ -50,6 +62,9 @@ MOUSE_GESTURES: tuple[tuple[str, str], ...] = (
     ("Ctrl+Wheel", "Zoom about the cursor"),
     ("Right-drag", "Window: horizontal = width, vertical = level"),
     ("Middle-drag or left-drag", "Pan"),
+    ("Left-drag or click (brush / eraser on)", "Paint / erase hemorrhage on the slice"),
+    ("Shift+Wheel (brush / eraser on)", "Brush size"),
+    ("Click a bar of the area plot or a listed slice", "Show that slice"),
     ("Drop a folder or file", "Open it"),
 )
 

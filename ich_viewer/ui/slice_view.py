@@ -1,5 +1,10 @@
 """The slice view: one axial CT slice, its overlays, window/level and mouse handling.
 
+With drawing on (brush or eraser chosen), a left-drag or click becomes a
+stroke: stroke_started / stroke_moved / stroke_finished carry image pixel
+positions, and a circle of the brush size follows the cursor. The view only
+reports where the reader drew; the window decides what a stroke changes.
+
 Coordinates: the image item is scaled by the in-plane pixel spacing, so view
 coordinates are millimetres when the spacing is known (and pixels when not).
 That gives the right pixel aspect for free with the aspect ratio locked at 1,
@@ -13,8 +18,8 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedLayout, QWidget
+from PySide6.QtGui import QPen, QTransform
+from PySide6.QtWidgets import QGraphicsEllipseItem, QHBoxLayout, QLabel, QSlider, QStackedLayout, QWidget
 
 from ich_viewer.study.model import Study, Window
 from ich_viewer.ui.overlay import OverlayStack
@@ -27,6 +32,7 @@ MIN_WINDOW_DRAG_SCALE = 50.0
 ZOOM_STEP = 1.25
 FIT_PADDING = 0.02
 EMPTY_HINT = "Open a study: File ▸ Open folder (Ctrl+O), or drop a folder here"
+BRUSH_OUTLINE_COLOUR = (255, 215, 0)  # yellow: visible on grey brain, apart from the red and cyan masks
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,9 @@ class _SliceViewBox(pg.ViewBox):
         self._wheel_rest += ev.delta()
         notches = int(self._wheel_rest / WHEEL_STEP)
         self._wheel_rest -= notches * WHEEL_STEP
-        if notches:
+        if notches and self._view.drawing and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._view.brush_resize_requested.emit(notches)
+        elif notches:
             # Rolling the wheel towards you (negative delta) goes to the next slice.
             self._view.step_slices(-notches)
         ev.accept()
@@ -75,7 +83,18 @@ class _SliceViewBox(pg.ViewBox):
             ev.accept()
             self._view.drag_window(ev)
             return
+        if ev.button() == Qt.MouseButton.LeftButton and self._view.drawing:
+            ev.accept()
+            self._view.drag_stroke(ev)
+            return
         super().mouseDragEvent(ev, axis)
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.MouseButton.LeftButton and self._view.drawing:
+            ev.accept()
+            self._view.click_stroke(ev.scenePos())
+            return
+        super().mouseClickEvent(ev)
 
 
 class SliceBar(QWidget):
@@ -120,6 +139,10 @@ class SliceView(QWidget):
     slice_changed = Signal(int)
     window_changed = Signal(object)  # Window
     probe_changed = Signal(object)  # PixelProbe, or None when the cursor is off the image
+    stroke_started = Signal(QPointF)  # image pixel position (x, y) where the button went down
+    stroke_moved = Signal(QPointF)
+    stroke_finished = Signal()
+    brush_resize_requested = Signal(int)  # Shift+wheel notches while drawing
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +158,9 @@ class SliceView(QWidget):
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
         self.overlays = OverlayStack(self.image_item, self)
+        self.drawing = False
+        self._brush_radius = 1.0
+        self._brush_outline = _brush_outline(self.image_item)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.graphics.viewport().installEventFilter(self)
         # The view, not a number box in the toolbar, must hold the keyboard so that
@@ -253,6 +279,42 @@ class SliceView(QWidget):
     def _image_rect(self) -> QRectF:
         return self.image_item.mapRectToParent(self.image_item.boundingRect())
 
+    # -- drawing --------------------------------------------------------------------------
+    def set_drawing(self, drawing: bool) -> None:
+        """Left-drag paints (True) or pans (False); middle-drag always pans."""
+        self.drawing = drawing
+        cursor = Qt.CursorShape.CrossCursor if drawing else Qt.CursorShape.ArrowCursor
+        self.graphics.viewport().setCursor(cursor)
+        self._show_brush_outline()
+
+    def set_brush_radius(self, radius: float) -> None:
+        self._brush_radius = float(radius)
+        self._show_brush_outline()
+
+    def drag_stroke(self, ev) -> None:
+        if ev.isStart():
+            self.stroke_started.emit(self.image_point(ev.buttonDownScenePos(Qt.MouseButton.LeftButton)))
+        self.stroke_moved.emit(self.image_point(ev.scenePos()))
+        if ev.isFinish():
+            self.stroke_finished.emit()
+
+    def click_stroke(self, scene_pos: QPointF) -> None:
+        self.stroke_started.emit(self.image_point(scene_pos))
+        self.stroke_finished.emit()
+
+    def image_point(self, scene_pos: QPointF) -> QPointF:
+        """Image pixel coordinates (x = column, y = row, pixel centres at +0.5) of a scene position."""
+        return self.image_item.mapFromScene(scene_pos)
+
+    def _show_brush_outline(self) -> None:
+        outline, pos = self._brush_outline, self._last_scene_pos
+        if not (self.drawing and pos is not None and self._study is not None):
+            outline.hide()
+            return
+        centre, r = self.image_point(pos), self._brush_radius
+        outline.setRect(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r))
+        outline.show()
+
     # -- the voxel under the cursor ---------------------------------------------------------
     def probe_at(self, scene_pos: QPointF) -> PixelProbe | None:
         """The voxel of the current slice at a scene position, or None off the image."""
@@ -278,6 +340,7 @@ class SliceView(QWidget):
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self._last_scene_pos = QPointF(scene_pos)
         self.probe_changed.emit(self.probe_at(scene_pos))
+        self._show_brush_outline()
 
     def _reprobe(self) -> None:
         # Scrolling under a still cursor must update the value shown.
@@ -288,7 +351,19 @@ class SliceView(QWidget):
         if event.type() == QEvent.Type.Leave:
             self._last_scene_pos = None
             self.probe_changed.emit(None)
+            self._show_brush_outline()
         return False
+
+
+def _brush_outline(image_item: pg.ImageItem) -> QGraphicsEllipseItem:
+    """The brush's circle, in image pixels (a child of the image, so it follows the pixel spacing)."""
+    outline = QGraphicsEllipseItem(image_item)
+    pen = QPen(pg.mkColor(*BRUSH_OUTLINE_COLOUR))
+    pen.setCosmetic(True)  # one screen pixel wide at any zoom
+    outline.setPen(pen)
+    outline.setZValue(1000)  # above every overlay layer
+    outline.hide()
+    return outline
 
 
 def _pixel_scale(study: Study) -> QTransform:

@@ -85,6 +85,20 @@ class SegmentationWorker(QObject):
             self.finished.emit(request_id, result)
 
 
+class _PythonThread(QThread):
+    """A QThread whose event loop runs inside one Python call.
+
+    Qt calls each queued slot of a plain QThread from C++, and Python gives every
+    such call a fresh thread state, discarding thread-local data when it returns.
+    TensorFlow keeps its eager context in Python thread-local storage, so a model
+    loaded in one slot call and run in the next crashed (segfault in conv2d).
+    With run() in Python, every slot call shares the one thread state of run().
+    """
+
+    def run(self) -> None:
+        self.exec()
+
+
 class SegmentationService(QObject):
     """GUI-side handle: owns the thread and the worker, numbers requests, drops stale answers.
 
@@ -105,7 +119,7 @@ class SegmentationService(QObject):
         super().__init__(parent)
         self._next_id = 0
         self.current_id: int | None = None
-        self.thread = QThread()
+        self.thread = _PythonThread()
         self.thread.setObjectName("segmentation")
         self.worker = SegmentationWorker(engine_factory)
         self.worker.moveToThread(self.thread)

@@ -14,10 +14,11 @@ _HERE = Path(__file__).parent
 sys.path.insert(0, str(_HERE))
 
 from ich_viewer.study.model import Study  # noqa: E402
+from ich_viewer.ui import main_window  # noqa: E402
 from ich_viewer.ui.app import configure_pyqtgraph  # noqa: E402
 from ich_viewer.ui.main_window import MainWindow  # noqa: E402
 from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
-from ui_support import make_hu_study, running_qthreads  # noqa: E402
+from ui_support import fake_engine, make_hu_study, running_qthreads  # noqa: E402
 
 @pytest.fixture(scope="session", autouse=True)
 def _pyqtgraph_row_major():
@@ -54,6 +55,12 @@ def no_dangling_qthreads(monkeypatch, qapp):
     assert not pool_busy, f"test left {pool_busy} QThreadPool task(s) running"
 
 
+@pytest.fixture(autouse=True)
+def no_real_network(monkeypatch):
+    """A window made without an engine_factory gets a fake network: no TensorFlow in GUI tests."""
+    monkeypatch.setattr(main_window, "default_engine_factory", fake_engine())
+
+
 @pytest.fixture
 def hu_study() -> Study:
     return make_hu_study()
@@ -61,7 +68,10 @@ def hu_study() -> Study:
 
 @pytest.fixture
 def window(qtbot):
-    win = MainWindow(ViewerSettings())
+    """The viewer with automatic segmentation off: these tests look at the study alone."""
+    settings = ViewerSettings()
+    settings.auto_segment = False
+    win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
@@ -73,3 +83,29 @@ def window(qtbot):
 def hu_window(window, hu_study):
     window.show_study(hu_study)
     return window
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """A shown viewer segmenting with the given fake network (automatically, unless auto=False)."""
+    def make(engine_factory=None, auto: bool = True) -> MainWindow:
+        settings = ViewerSettings()
+        settings.auto_segment = auto
+        win = MainWindow(settings, engine_factory=engine_factory or fake_engine())
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        win.activateWindow()
+        return win
+    return make
+
+
+@pytest.fixture
+def segmented(make_window, qtbot):
+    """Open a study in a new viewer and wait for its segmentation: segmented(study, **engine options)."""
+    def open_segmented(study: Study, **engine_options) -> MainWindow:
+        win = make_window(fake_engine(**engine_options))
+        with qtbot.waitSignal(win.findings_changed, timeout=5000):
+            win.show_study(study)
+        return win
+    return open_segmented

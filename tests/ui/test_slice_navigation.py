@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from ich_viewer.study.model import HU_PRESETS, Window
-from ui_support import DICOM_WINDOW, make_hu_study, KNOWN_HU, KNOWN_PIXEL, N_COLUMNS, N_ROWS, N_SLICES, SPACING_MM
+from ui_support import (
+    DICOM_WINDOW,
+    KNOWN_HU,
+    KNOWN_PIXEL,
+    N_COLUMNS,
+    N_ROWS,
+    N_SLICES,
+    SPACING_MM,
+    make_hu_study,
+    mouse_drag,
+    send_mouse,
+    wheel,
+)
 
 
 def readout(window) -> str:
@@ -47,16 +57,6 @@ def test_slider_moves_the_slice(hu_window):
     hu_window.slice_bar.slider.setValue(3)
     assert hu_window.slice_view.slice_index == 3
     assert readout(hu_window) == f"slice 4 / {N_SLICES}  ·  #103"
-
-
-def wheel(window, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
-    viewport = window.slice_view.graphics.viewport()
-    pos = QPointF(viewport.rect().center())
-    event = QWheelEvent(
-        pos, QPointF(viewport.mapToGlobal(pos.toPoint())), QPoint(), QPoint(0, 120 * notches),
-        Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False,
-    )
-    QApplication.sendEvent(viewport, event)
 
 
 def test_wheel_scrolls_slices_towards_the_reader_means_next(hu_window):
@@ -135,22 +135,11 @@ def test_typing_level_and_width_sets_a_custom_window(hu_window):
     assert control.presets.currentText() == "Custom"
 
 
-def send_mouse(viewport, kind, pos: QPointF, button, buttons) -> None:
-    global_pos = QPointF(viewport.mapToGlobal(pos.toPoint()))
-    event = QMouseEvent(kind, pos, global_pos, button, buttons, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(viewport, event)
-
-
 def right_drag(window, dx: int, dy: int) -> None:
     viewport = window.slice_view.graphics.viewport()
     start = QPointF(viewport.rect().center())
-    right = Qt.MouseButton.RightButton
-    send_mouse(viewport, QEvent.Type.MouseButtonPress, start, right, right)
-    for step in range(1, 6):
-        QTest.qWait(12)  # pyqtgraph drops mouse moves closer than 10 ms apart
-        pos = start + QPointF(dx * step / 5, dy * step / 5)
-        send_mouse(viewport, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, right)
-    send_mouse(viewport, QEvent.Type.MouseButtonRelease, start + QPointF(dx, dy), right, Qt.MouseButton.NoButton)
+    mouse_drag(viewport, Qt.MouseButton.RightButton, [start + QPointF(dx * step / 5, dy * step / 5)
+                                                      for step in range(6)])
 
 
 def test_right_drag_right_widens_and_down_raises_the_level(hu_window):
@@ -213,12 +202,7 @@ def test_middle_drag_pans(hu_window):
     viewport = hu_window.slice_view.graphics.viewport()
     (x0, _), (y0, _) = hu_window.slice_view.view_box.viewRange()
     start = QPointF(viewport.rect().center())
-    middle = Qt.MouseButton.MiddleButton
-    send_mouse(viewport, QEvent.Type.MouseButtonPress, start, middle, middle)
-    for step in range(1, 4):
-        QTest.qWait(12)  # pyqtgraph drops mouse moves closer than 10 ms apart
-        send_mouse(viewport, QEvent.Type.MouseMove, start + QPointF(30 * step, 0), Qt.MouseButton.NoButton, middle)
-    send_mouse(viewport, QEvent.Type.MouseButtonRelease, start + QPointF(90, 0), middle, Qt.MouseButton.NoButton)
+    mouse_drag(viewport, Qt.MouseButton.MiddleButton, [start + QPointF(30 * step, 0) for step in range(4)])
     (x1, _), (y1, _) = hu_window.slice_view.view_box.viewRange()
     assert x1 < x0  # dragged right: the view looks further left
     assert y1 == pytest.approx(y0)

@@ -1,42 +1,13 @@
 """The segmentation worker: results tagged by request, cancellation, errors, a free GUI thread."""
 
-import time
+import threading
 
 import numpy as np
 import pytest
 
-from ich_viewer.segmentation.engine import SegmentationCancelled
-from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study, Units
 from ich_viewer.ui.worker import SegmentationService
-
-INFO = ModelInfo("fake", "0", "0" * 64, 0.5, 0.5, "none")
-
-
-class FakeEngine:
-    """Segments slice by slice with a pause, like the real engine's batches."""
-
-    def __init__(self, force_cpu=False, fail=None):
-        self.device = "CPU"
-        self.info = INFO
-        self.fail = fail
-
-    def load(self):
-        return INFO
-
-    def segment(self, study, progress=None, is_cancelled=None):
-        if self.fail:
-            raise self.fail
-        for z in range(study.n_slices):
-            if is_cancelled and is_cancelled():
-                raise SegmentationCancelled()
-            time.sleep(0.02)
-            if progress:
-                progress(z + 1, study.n_slices)
-        mask = study.voxels > 50
-        return SegmentationResult(mask.astype(np.float32), mask, mask.any(axis=(1, 2)).astype(np.float32),
-                                  INFO, self.device)
-
+from ui_support import FakeEngine, fake_engine
 
 def _study(n=10, value=0.0):
     return Study(np.full((n, 8, 8), value, np.float32), Units.HU, (5, 1, 1), source=".")
@@ -44,7 +15,7 @@ def _study(n=10, value=0.0):
 
 @pytest.fixture
 def service(qtbot):
-    service = SegmentationService(engine_factory=FakeEngine)
+    service = SegmentationService(engine_factory=fake_engine(delay_s=0.02))
     yield service
     service.shutdown()
 
@@ -90,5 +61,32 @@ def test_unloadable_model_is_reported(qtbot):
         with qtbot.waitSignal(service.model_failed, timeout=5000) as blocker:
             service.load_model()
         assert "network file not found" in blocker.args[0]
+    finally:
+        service.shutdown()
+
+
+class ThreadLocalEngine(FakeEngine):
+    """Keeps its 'model' in thread-local storage, as TensorFlow keeps its eager context."""
+
+    def load(self):
+        self._local = threading.local()
+        self._local.model = "loaded"
+        return super().load()
+
+    def segment(self, study, progress=None, is_cancelled=None):
+        if getattr(self._local, "model", None) != "loaded":
+            raise RuntimeError("the worker thread lost its thread-local state between requests")
+        return super().segment(study, progress, is_cancelled)
+
+
+def test_a_model_loaded_in_one_request_is_usable_in_the_next(qtbot):
+    """Loading and segmenting are separate slot calls; TensorFlow segfaulted when they ran in
+    different Python thread states of the same QThread."""
+    service = SegmentationService(engine_factory=ThreadLocalEngine)
+    try:
+        with qtbot.waitSignal(service.model_ready, timeout=5000):
+            service.load_model()
+        with qtbot.waitSignal(service.finished, timeout=5000):
+            service.segment(_study())
     finally:
         service.shutdown()

@@ -1,16 +1,22 @@
-"""Helpers shared by the GUI tests: synthetic studies, the running-QThread check.
+"""Helpers shared by the GUI tests: synthetic studies, a fake network, mouse drags, the QThread check.
 
 A module of its own (not conftest) so that test files can import it by name.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QEvent, QPoint, QPointF, QThread, Qt
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
+from ich_viewer.segmentation.engine import SegmentationCancelled
+from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study, Units, Window
 
 # The synthetic HU study: 20 slices of 96 rows x 128 columns, non-square pixels.
@@ -61,3 +67,95 @@ def running_qthreads(threads) -> list[QThread]:
         except RuntimeError:  # the C++ object is already gone: not running
             pass
     return alive
+
+
+# -- a network without TensorFlow -------------------------------------------------------------
+FAKE_MODEL = ModelInfo("fake", "0", "0" * 64, 0.5, 0.5, "none")
+FAKE_INSIDE, FAKE_OUTSIDE = 0.9, 0.05  # probabilities inside / outside the fake mask
+
+
+def bright_voxels(study: Study) -> np.ndarray:
+    return study.voxels > 50
+
+
+class FakeEngine:
+    """Stands in for SegmentationEngine: segments slice by slice (like the real batches), no TensorFlow.
+
+    mask_of(study) is the "model's" mask; the probability is FAKE_INSIDE on it, FAKE_OUTSIDE elsewhere.
+    """
+
+    def __init__(self, force_cpu=False, mask_of=bright_voxels, delay_s=0.0, fail=None, device="CPU"):
+        self.force_cpu = force_cpu
+        self.device = device
+        self.info = FAKE_MODEL
+        self.mask_of, self.delay_s, self.fail = mask_of, delay_s, fail
+
+    def load(self):
+        return FAKE_MODEL
+
+    def segment(self, study, progress=None, is_cancelled=None):
+        if self.fail:
+            raise self.fail
+        for z in range(study.n_slices):
+            if is_cancelled and is_cancelled():
+                raise SegmentationCancelled()
+            time.sleep(self.delay_s)
+            if progress:
+                progress(z + 1, study.n_slices)
+        mask = np.asarray(self.mask_of(study), bool)
+        probability = np.where(mask, FAKE_INSIDE, FAKE_OUTSIDE).astype(np.float32)
+        return SegmentationResult(probability, mask, probability.max(axis=(1, 2)), FAKE_MODEL, self.device)
+
+
+def fake_engine(**options):
+    """An engine factory, as SegmentationService and MainWindow take it."""
+    return lambda force_cpu=False: FakeEngine(force_cpu, **options)
+
+
+# -- mouse --------------------------------------------------------------------------------------
+def send_mouse(viewport, kind, pos: QPointF, button, buttons, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    global_pos = QPointF(viewport.mapToGlobal(pos.toPoint()))
+    QApplication.sendEvent(viewport, QMouseEvent(kind, pos, global_pos, button, buttons, modifiers))
+
+
+def wheel(window, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """Roll the mouse wheel over the middle of the slice view (positive: away from the reader)."""
+    viewport = window.slice_view.graphics.viewport()
+    pos = QPointF(viewport.rect().center())
+    event = QWheelEvent(
+        pos, QPointF(viewport.mapToGlobal(pos.toPoint())), QPoint(), QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False,
+    )
+    QApplication.sendEvent(viewport, event)
+
+
+def mouse_drag(viewport, button, points: list[QPointF]) -> None:
+    """Press at points[0], move through the others, release at the last."""
+    send_mouse(viewport, QEvent.Type.MouseButtonPress, points[0], button, button)
+    for pos in points[1:]:
+        QTest.qWait(12)  # pyqtgraph drops mouse moves closer than 10 ms apart
+        send_mouse(viewport, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, button)
+    send_mouse(viewport, QEvent.Type.MouseButtonRelease, points[-1], button, Qt.MouseButton.NoButton)
+
+
+# -- a study whose "model" mask is known, for checking the figures by hand ------------------------
+# Slices 6-9 hold 20 x 40 pixels each; slice 8 another 10 x 40 below: 4 slices, 3600 voxels.
+MODEL_SLICES = (6, 7, 8, 9)
+LARGEST_SLICE = 8
+
+
+def known_model_mask() -> np.ndarray:
+    mask = np.zeros((N_SLICES, N_ROWS, N_COLUMNS), bool)
+    mask[6:10, 30:50, 40:80] = True
+    mask[8, 50:60, 40:80] = True
+    return mask
+
+
+def known_mask(study: Study) -> np.ndarray:
+    """The fake network's answer for the synthetic HU study."""
+    return known_model_mask()
+
+
+def reference_as_model(study: Study) -> np.ndarray:
+    """A fake network that answers each study with its own reference mask."""
+    return study.reference_mask.copy()

@@ -1,0 +1,184 @@
+"""Segmentation seen from the window: start the model late, segment on request, show progress.
+
+The window owns one SegmentationControl, which owns one SegmentationService
+(one worker thread holding the network) from the first time it is needed
+until the window closes. The network is loaded only after the window has
+painted, so the reader sees the viewer (and the first slice) before
+TensorFlow starts loading and competing for the CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from ich_viewer.segmentation.result import SegmentationResult
+from ich_viewer.study.model import Study
+from ich_viewer.ui.worker import SegmentationService
+
+PROGRESS_WIDTH = 230
+
+
+class SegmentationStatus(QWidget):
+    """Status-bar part: 'segmenting slice k of n' with Cancel, and where the model runs."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(PROGRESS_WIDTH)
+        self.cancel_button = QToolButton(text="Cancel", autoRaise=True)
+        self.cancel_button.setToolTip("Stop segmenting this study (S starts again)")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.device_label = QLabel("Model: not loaded")
+        self.device_label.setToolTip("Where the hemorrhage model runs")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.cancel_button)
+        layout.addWidget(self.device_label)
+        self.show_idle()
+
+    def show_running(self, n_slices: int, model_loaded: bool) -> None:
+        self.progress.setRange(0, max(n_slices, 1))
+        self.progress.setValue(0)
+        self.progress.setFormat("segmenting slice %v of %m" if model_loaded else "loading the model…")
+        self.progress.show()
+        self.cancel_button.show()
+
+    def show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.progress.setFormat("segmenting slice %v of %m")
+
+    def show_idle(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def show_device(self, text: str) -> None:
+        self.device_label.setText(f"Model: {text}")
+
+
+class AfterNextPaint(QObject):
+    """Runs one pending callback right after a widget next paints (at once if it is not shown)."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._pending: Callable[[], object] | None = None
+        widget.installEventFilter(self)
+
+    def call(self, callback: Callable[[], object]) -> None:
+        """Replace any callback still waiting: only the latest request matters."""
+        self._pending = callback
+        if not self._widget.isVisible():
+            self._run_pending()
+
+    def cancel(self) -> None:
+        self._pending = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._pending is not None:
+            # After this paint has reached the screen, not inside it.
+            QTimer.singleShot(0, self._run_pending)
+        return False
+
+    def _run_pending(self) -> None:
+        callback, self._pending = self._pending, None
+        if callback is not None:
+            callback()
+
+
+class SegmentationControl(QObject):
+    """Requests segmentations of the study on screen and reports results, failures and progress."""
+
+    result_ready = Signal(object, object)  # Study, SegmentationResult
+    failed = Signal(str)  # a message for the reader
+    model_failed = Signal(str)
+    model_ready = Signal(str)  # device
+
+    def __init__(self, engine_factory, status: SegmentationStatus, force_cpu: Callable[[], bool],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._engine_factory = engine_factory
+        self._status = status
+        self._force_cpu = force_cpu
+        self._service: SegmentationService | None = None
+        self._study: Study | None = None  # the study of the running request
+        self._closed = False
+        self.device: str | None = None  # set once the model is loaded
+        self.model_error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._study is not None
+
+    @property
+    def service(self) -> SegmentationService | None:
+        """The worker's handle, once the model was first asked for (None before, and after closing)."""
+        return self._service
+
+    def load_model(self) -> None:
+        """Start loading the network in the worker (once; later calls do nothing)."""
+        if self._service is None and not self._closed:
+            self._status.show_device("loading…")
+            self._service = self._start_service()
+            self._service.load_model(self._force_cpu())
+
+    def segment(self, study: Study) -> None:
+        """Segment a study; a job still running for another study is dropped."""
+        self.load_model()
+        if self._service is None:
+            return  # the window is closing
+        self._study = study
+        self._service.segment(study)
+        self._status.show_running(study.n_slices, model_loaded=self.device is not None)
+
+    def cancel(self) -> None:
+        if self._service is not None:
+            self._service.cancel()
+        self._study = None
+        self._status.show_idle()
+
+    def shutdown(self) -> None:
+        """Stop the worker thread (waits for the batch in progress): the window is closing."""
+        self._closed = True  # a load still scheduled (after a paint, a timer) must not start a thread
+        if self._service is not None:
+            self.cancel()
+            self._service.shutdown()
+            self._service = None
+
+    def _start_service(self) -> SegmentationService:
+        service = SegmentationService(self, engine_factory=self._engine_factory)
+        service.model_ready.connect(self._on_model_ready)
+        service.model_failed.connect(self._on_model_failed)
+        service.progress.connect(lambda _rid, done, total: self._status.show_progress(done, total))
+        service.finished.connect(self._on_finished)
+        service.failed.connect(self._on_failed)
+        return service
+
+    def _on_model_ready(self, _info, device: str) -> None:
+        self.device, self.model_error = device, None
+        self._status.show_device(device)
+        self.model_ready.emit(device)
+
+    def _on_model_failed(self, message: str) -> None:
+        self.device, self.model_error = None, message
+        self._status.show_device("not available")
+        self.model_failed.emit(message)
+
+    def _on_finished(self, _rid: int, result: SegmentationResult) -> None:
+        study, self._study = self._study, None
+        self._status.show_idle()
+        self.device = result.device  # "CPU (GPU failed)" appears only once the GPU has failed
+        self._status.show_device(result.device)
+        if study is not None:
+            self.result_ready.emit(study, result)
+
+    def _on_failed(self, _rid: int, message: str) -> None:
+        self._study = None
+        self._status.show_idle()
+        self.failed.emit(message)

@@ -1,0 +1,251 @@
+"""Segmentation in the viewer: the worker's result on screen, the Findings panel's figures by hand,
+progress and cancel, a second study, errors, settings, the heat map and finding navigation."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from ich_viewer.study.errors import StudyLoadError
+from ich_viewer.ui import opening
+from ich_viewer.ui.dialogs import SpacingAnswer
+from ich_viewer.ui.findings_panel import NO_SPACING
+from ich_viewer.ui.main_window import MainWindow
+from ich_viewer.ui.overlay import MODEL_LAYER, PROBABILITY_LAYER, REFERENCE_LAYER
+from ich_viewer.ui.settings import ViewerSettings
+from ui_support import (
+    LARGEST_SLICE,
+    MODEL_SLICES,
+    N_COLUMNS,
+    N_ROWS,
+    N_SLICES,
+    SPACING_MM,
+    fake_engine,
+    known_mask,
+    known_model_mask,
+    make_display_study,
+    make_hu_study,
+    reference_as_model,
+)
+
+
+def texts(win) -> dict[str, str]:
+    return {name: label.text() for name, label in win.findings_panel.values.items()}
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    shown: list[tuple[str, str]] = []
+    for kind in ("critical", "warning"):
+        monkeypatch.setattr(QMessageBox, kind, lambda parent, title, text, *a, k=kind, **kw: shown.append((k, text)))
+    return shown
+
+
+def test_the_panel_shows_the_figures_of_the_models_mask(segmented):
+    win = segmented(make_hu_study(), mask_of=known_mask)
+    # By hand: 4 slices x 20 x 40 pixels + 10 x 40 more on slice 8 = 3600 voxels of
+    # 5 x 0.5 x 0.25 mm = 0.625 mm³, i.e. 2250 mm³ = 2.25 mL. Largest: slice 8 with
+    # 1200 pixels of 0.5 x 0.25 mm = 150 mm² = 1.50 cm². Slice labels are 100 + index.
+    assert SPACING_MM == (5.0, 0.5, 0.25)
+    shown = texts(win)
+    assert shown["Volume"] == "2.25 mL (voxel count × voxel volume)"
+    assert shown["Slices involved"] == "4 of 20 (slices 106–109)"
+    assert shown["Largest area"] == "1.50 cm² on slice 108"
+    assert shown["Hemorrhage"] == "Detected: detection score 0.90 (threshold 0.50)"
+    assert shown["ABC/2"].endswith("/ 2)") and " mL (A " in shown["ABC/2"]
+    # Reference: slices 5-11, rows 40-60, columns 50-80 (600 px a slice, 4200 in all). Overlap:
+    # 10 x 30 on slices 6, 7, 9 and 20 x 30 on slice 8 = 1500; Dice = 2 * 1500 / (3600 + 4200).
+    assert shown["Dice vs reference"].startswith(f"{2 * 1500 / 7800:.2f} ")
+    assert not win.findings_panel.spacing_button.isVisible()
+    assert not win.findings_panel.form.isRowVisible(win.findings_panel.ROWS.index("Edited"))
+
+
+def test_the_model_outline_sits_beside_the_reference_and_the_heat_map_is_off(segmented):
+    win = segmented(make_hu_study(), mask_of=known_mask)
+    overlays = win.slice_view.overlays
+    assert [layer.name for layer in overlays.layers()] == [REFERENCE_LAYER, PROBABILITY_LAYER, MODEL_LAYER]
+    assert not overlays.layer(PROBABILITY_LAYER).visible
+    win.slice_view.set_slice(LARGEST_SLICE)
+    assert overlays.item(MODEL_LAYER).image.sum() == 1200
+    assert np.array_equal(win.review.result.mask, known_model_mask())
+    assert win.segmentation_status.device_label.text() == "Model: CPU"
+    assert not win.segmentation_status.progress.isVisible()
+
+
+def test_key_h_switches_the_heat_map(qtbot, segmented):
+    win = segmented(make_hu_study(), mask_of=known_mask)
+    win.slice_view.set_slice(LARGEST_SLICE)
+    heat = win.slice_view.overlays.item(PROBABILITY_LAYER)
+    qtbot.keyClick(win, Qt.Key.Key_H)
+    assert heat.isVisible() and heat.image[40, 60] == int(0.9 * 255)
+    qtbot.keyClick(win, Qt.Key.Key_H)
+    assert not heat.isVisible()
+
+
+def test_the_per_slice_list_and_plot(segmented):
+    win = segmented(make_hu_study(), mask_of=known_mask)
+    panel = win.findings_panel
+    rows = [panel.slice_list.item(i).text() for i in range(panel.slice_list.count())]
+    # 800 px of 0.00125 cm² = 1.00 cm²; slice 5, 10 and 11: the reference alone outlines a bleed.
+    assert rows[0] == "Slice 105: reference only (model: none) · Dice 0.00"
+    assert rows[1] == f"Slice 106: 1.00 cm² · Dice {2 * 300 / (800 + 600):.2f}"
+    assert rows[3] == "Slice 108: 1.50 cm² · Dice 0.67"  # 2 * 600 / (1200 + 600)
+    assert len(rows) == 7
+    bars = panel.plot.bars.opts
+    assert list(bars["x"]) == list(range(1, N_SLICES + 1))
+    assert bars["height"][LARGEST_SLICE] == pytest.approx(1.5)
+    assert panel.plot.marker.value() == win.slice_view.slice_index + 1
+
+
+def test_clicking_a_bar_or_a_listed_slice_shows_that_slice(qtbot, segmented):
+    win = segmented(make_hu_study(), mask_of=known_mask)
+    plot = win.findings_panel.plot
+    bar = plot.mapFromScene(plot.scene_pos_of_slice(LARGEST_SLICE))
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=bar)
+    assert win.slice_view.slice_index == LARGEST_SLICE
+    assert plot.marker.value() == LARGEST_SLICE + 1
+    listed = win.findings_panel.slice_list
+    row = listed.item(2)  # "Slice 107"
+    qtbot.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=listed.visualItemRect(row).center())
+    assert win.slice_view.slice_index == 7
+
+
+def test_next_and_previous_finding_keys(qtbot, segmented):
+    win = segmented(make_hu_study(), mask_of=known_mask)
+    qtbot.keyClick(win, Qt.Key.Key_Home)
+    visited = []
+    for _ in MODEL_SLICES:
+        qtbot.keyClick(win, Qt.Key.Key_N)
+        visited.append(win.slice_view.slice_index)
+    assert visited == list(MODEL_SLICES)
+    qtbot.keyClick(win, Qt.Key.Key_N)  # none after the last: stay, and say so
+    assert win.slice_view.slice_index == MODEL_SLICES[-1]
+    assert "No slice with hemorrhage after" in win.statusBar().currentMessage()
+    qtbot.keyClick(win, Qt.Key.Key_P)
+    assert win.slice_view.slice_index == MODEL_SLICES[-2]
+
+
+def test_an_8_bit_study_without_voxel_size_shows_no_volume_until_it_is_entered(
+        segmented, monkeypatch, qtbot):
+    mask = np.zeros((6, 40, 50), bool)
+    mask[2:4, 10:20, 10:30] = True  # 2 x 200 = 400 voxels
+    win = segmented(make_display_study(), mask_of=lambda study: mask)
+    panel = win.findings_panel
+    assert texts(win)["Volume"] == NO_SPACING
+    assert texts(win)["Largest area"] == "200 pixels on slice 3 (cm² need the pixel spacing)"
+    assert panel.spacing_button.isVisible()
+    result = win.review.result
+
+    monkeypatch.setattr(opening.StudyOpener, "ask_spacing", lambda self, folder: SpacingAnswer(True, (5.0, 0.5, 0.5)))
+    reopened = SimpleNamespace(StudyLoadError=StudyLoadError,
+                               open_study=lambda path, series_uid=None, spacing_mm=None:
+                               make_display_study(spacing_mm=spacing_mm))
+    monkeypatch.setattr(opening, "_loader", lambda: reopened)
+    panel.spacing_button.click()
+    # 400 voxels of 5 x 0.5 x 0.5 mm = 1.25 mm³: 500 mm³ = 0.50 mL, from the same segmentation.
+    assert texts(win)["Volume"].startswith("0.50 mL (voxel count × voxel volume); voxel size entered")
+    assert not panel.spacing_button.isVisible()
+    assert win.review.result is result and win.study.spacing_mm == (5.0, 0.5, 0.5)
+    assert not win.segmentation.running
+    assert ViewerSettings().spacing_for(opening.study_folder(win.study.source)) == (5.0, 0.5, 0.5)
+
+
+def test_progress_shows_the_slice_and_cancel_stops_the_job(qtbot, make_window):
+    win = make_window(fake_engine(mask_of=known_mask, delay_s=0.03))
+    win.show_study(make_hu_study())
+    progress = win.segmentation_status.progress
+    qtbot.waitUntil(lambda: progress.value() >= 2, timeout=5000)
+    assert re.fullmatch(rf"segmenting slice \d+ of {N_SLICES}", progress.text())
+    with qtbot.waitSignal(win.segmentation.service.cancelled, timeout=5000):
+        win.segmentation_status.cancel_button.click()
+    assert not progress.isVisible() and not win.segmentation.running
+    assert "cancelled" in win.findings_panel.message.text()
+    qtbot.wait(100)
+    assert win.review is None and win.slice_view.overlays.layer(MODEL_LAYER) is None
+
+
+def test_a_study_opened_during_segmentation_gets_only_its_own_result(qtbot, make_window):
+    win = make_window(fake_engine(mask_of=reference_as_model, delay_s=0.03))
+    first_mask = np.zeros((N_SLICES, N_ROWS, N_COLUMNS), bool)
+    first_mask[2:4, 5:15, 5:15] = True
+    second = make_hu_study(description="Second head CT")
+    win.show_study(make_hu_study(reference_mask=first_mask))
+    qtbot.waitUntil(lambda: win.segmentation_status.progress.value() >= 1, timeout=5000)
+    with qtbot.waitSignal(win.findings_changed, timeout=5000):
+        win.show_study(second)
+    assert win.review.study is second
+    assert np.array_equal(win.review.mask, second.reference_mask)
+    qtbot.wait(150)  # the first job would have finished by now, had it not been dropped
+    assert win.review.study is second
+
+
+def test_an_engine_error_is_shown_and_the_viewer_keeps_working(qtbot, make_window, messages):
+    win = make_window(fake_engine(fail=RuntimeError("CUDA error: device lost")))
+    win.show_study(make_hu_study())
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=5000)
+    kind, text = messages[0]
+    assert kind == "warning" and "CUDA error: device lost" in text
+    assert "device lost" in win.findings_panel.message.text()
+    start = win.slice_view.slice_index
+    qtbot.keyClick(win, Qt.Key.Key_Down)
+    assert win.isVisible() and win.slice_view.slice_index == start + 1
+
+
+def test_a_missing_model_is_told_once_and_studies_still_open(qtbot, make_window, messages):
+    def no_model(force_cpu=False):
+        raise OSError("models/ich_unet25d_final.keras: network file not found")
+
+    win = make_window(no_model)
+    win.show_study(make_hu_study())
+    qtbot.waitUntil(lambda: "network file not found" in win.findings_panel.message.text(), timeout=5000)
+    win.show_study(make_hu_study(description="Another"))
+    qtbot.waitUntil(lambda: not win.segmentation.running, timeout=5000)
+    qtbot.wait(50)
+    assert [kind for kind, _ in messages] == ["critical"]
+    assert win.segmentation_status.device_label.text() == "Model: not available"
+    assert win.study.description == "Another" and win.isVisible()
+
+
+def test_without_automatic_segmentation_s_segments(qtbot, make_window):
+    win = make_window(fake_engine(mask_of=known_mask), auto=False)
+    win.show_study(make_hu_study())
+    qtbot.wait(50)
+    assert win.review is None and "press S" in win.findings_panel.message.text()
+    with qtbot.waitSignal(win.findings_changed, timeout=5000):
+        qtbot.keyClick(win, Qt.Key.Key_S)
+    assert win.review is not None
+
+
+def test_segmentation_settings_are_remembered_and_force_cpu_reaches_the_engine(qtbot, make_window):
+    win = make_window()
+    win.actions_by_name["auto_segment"].trigger()
+    win.actions_by_name["force_cpu"].trigger()
+    assert not ViewerSettings().auto_segment and ViewerSettings().force_cpu
+    asked = []
+
+    def recording(force_cpu=False):
+        asked.append(force_cpu)
+        return fake_engine()(force_cpu)
+
+    later = make_window(recording, auto=False)
+    assert later.actions_by_name["force_cpu"].isChecked()
+    later.segmentation.load_model()
+    qtbot.waitUntil(lambda: asked == [True], timeout=5000)
+    qtbot.waitUntil(lambda: later.segmentation_status.device_label.text() == "Model: CPU", timeout=5000)
+
+
+def test_the_worker_thread_starts_only_when_needed_and_stops_on_close(qtbot):
+    win = MainWindow(ViewerSettings(), engine_factory=fake_engine())
+    qtbot.addWidget(win)
+    win.show_study(make_hu_study())  # hidden window: segmentation starts at once, there is no paint to wait for
+    assert win.segmentation.service is not None
+    win.close()
+    assert win.segmentation.service is None  # closing stops the worker thread
+    unshown = MainWindow(ViewerSettings(), engine_factory=fake_engine())
+    qtbot.addWidget(unshown)
+    assert unshown.segmentation.service is None
