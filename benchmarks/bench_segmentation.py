@@ -1,0 +1,118 @@
+"""Study open -> hemorrhage mask on screen, in the real main window (CPU).
+
+    .venv/bin/python benchmarks/bench_segmentation.py [--runs 5]
+
+- warm: the model is already loaded; time from File > Open of a 30-slice
+  512 x 512 DICOM series to the findings (and the mask layer) on screen.
+  Goal: under 1.5 s on a 2-core machine.
+- the GUI thread's longest gap: a 10 ms QTimer runs throughout; its longest
+  interval while the study loads and is segmented.
+- cold: a fresh process, from interpreter start to the mask on screen,
+  TensorFlow import and model warm-up included (run with --cold-child).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_load import cached_series  # noqa: E402  (the cached 512 x 512 DICOM series)
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
+
+from ich_viewer.ui.app import make_application  # noqa: E402
+from ich_viewer.ui.main_window import MainWindow  # noqa: E402
+from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
+
+N_SLICES = 30
+
+
+def new_window() -> MainWindow:
+    settings = ViewerSettings(QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat))
+    settings.auto_segment = True
+    settings.force_cpu = True
+    window = MainWindow(settings)
+    window.resize(1280, 860)
+    window.show()
+    return window
+
+
+def wait_for(signal, timeout_s: float = 300) -> None:
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    signal.disconnect(loop.quit)
+
+
+def open_to_mask(window: MainWindow, folder: Path) -> tuple[float, float]:
+    """Seconds from open to findings on screen, and the GUI timer's longest gap (ms)."""
+    gaps, clock = [], QElapsedTimer()
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: gaps.append(clock.restart()))
+    clock.start()
+    timer.start()
+    started = time.perf_counter()
+    QTimer.singleShot(0, lambda: window.open_study(folder))
+    wait_for(window.findings_changed)
+    window.slice_view.graphics.viewport().repaint()
+    seconds = time.perf_counter() - started
+    timer.stop()
+    return seconds, max(gaps[1:], default=0)
+
+
+def cold_child(folder: Path) -> None:
+    app = make_application()
+    window = new_window()
+    app.processEvents()
+    window.open_study(folder)
+    wait_for(window.findings_changed)
+    window.slice_view.graphics.viewport().repaint()
+    print(f"cold_s={time.time() - float(os.environ['BENCH_T0']):.2f}", flush=True)
+    window.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cold-child", type=Path)
+    args = parser.parse_args()
+    if args.cold_child:
+        return cold_child(args.cold_child)
+    folder = cached_series("uncompressed", N_SLICES)
+
+    app = make_application()
+    window = new_window()
+    window.segmentation.load_model()
+    wait_for(window.segmentation.model_ready)
+    open_to_mask(window, folder)  # warm-up: first graph trace, caches
+    runs = [open_to_mask(window, folder) for _ in range(args.runs)]
+    seconds = [s for s, _ in runs]
+    print(f"warm open -> mask on screen, {N_SLICES} x 512 x 512 DICOM: median {statistics.median(seconds):.2f} s "
+          f"(runs {', '.join(f'{s:.2f}' for s in seconds)}); goal < 1.5 s")
+    print(f"longest GUI-thread gap while loading and segmenting: median {statistics.median(g for _, g in runs):.0f} ms,"
+          f" worst {max(g for _, g in runs):.0f} ms")
+    window.close()
+    app.processEvents()
+
+    colds = []
+    for _ in range(3):
+        env = dict(os.environ, BENCH_T0=str(time.time()))
+        out = subprocess.run([sys.executable, __file__, "--cold-child", str(folder)], env=env,
+                             capture_output=True, text=True).stdout
+        colds += [float(line.split("=")[1]) for line in out.splitlines() if line.startswith("cold_s=")]
+    print(f"cold (new process, TensorFlow import and warm-up included): median {statistics.median(colds):.2f} s "
+          f"(runs {', '.join(f'{s:.2f}' for s in colds)})")
+
+
+if __name__ == "__main__":
+    main()
