@@ -1,0 +1,148 @@
+"""The shipped networks: checksums, a real hemorrhage found, JPG and HU paths agreeing."""
+
+import subprocess
+
+import numpy as np
+import pydicom
+import pytest
+
+from ich_viewer.segmentation.engine import SegmentationEngine
+from ich_viewer.segmentation.model_file import (
+    ModelFileError,
+    file_sha256,
+    sha256_path,
+    verified_sha256,
+)
+from ich_viewer.segmentation.preprocessing import to_unit_range
+from ich_viewer.study.model import Study, Units
+from ich_viewer.training.ct_ich import read_patients
+from ich_viewer.training.evaluate import study_of
+from ich_viewer.training.folds import N_FOLDS
+from ich_viewer.training.metrics import dice
+from ich_viewer.training.pipeline import shipped_network_path
+
+SHIPPED = ["final"] + [f"fold{k}" for k in range(N_FOLDS)]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    engine = SegmentationEngine(force_cpu=True)
+    engine.load()
+    return engine
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_weights_match_their_sha256(name):
+    path = shipped_network_path(name)
+    assert verified_sha256(path) == file_sha256(path)
+
+
+def test_a_corrupted_network_file_is_refused(tmp_path):
+    fake = tmp_path / "net.keras"
+    fake.write_bytes(shipped_network_path("final").read_bytes())
+    sha256_path(fake).write_text(sha256_path(shipped_network_path("final")).read_text())
+    with open(fake, "r+b") as f:
+        f.seek(100)
+        f.write(b"corrupt")
+    with pytest.raises(ModelFileError, match="does not match"):
+        SegmentationEngine(fake).load()
+
+
+def test_finds_a_large_hemorrhage(engine, ct_ich_dir):
+    # Patient 066, slice 19: a large epidural hemorrhage.
+    patient = next(p for p in read_patients(ct_ich_dir) if p.patient == 66)
+    result = engine.segment(study_of(patient))
+    z = patient.slice_numbers.index(19)
+    reference = patient.load_masks()[z]
+    assert result.slice_scores[z] >= result.model.detection_threshold
+    assert result.detected
+    assert dice(result.mask[z], reference) > 0.5
+
+
+def _hu_and_jpg_studies(hu_subset_dir, ct_ich_dir, name):
+    """The HU slice and the CT-ICH JPG showing the same slice, as one-slice studies.
+
+    The subset's slice numbers do not always follow the JPG numbering, so the JPG is
+    found by content: the slice closest to the HU slice rendered in the brain window.
+    """
+    import cv2
+
+    patient = int(name.split("_")[0])
+    hu = pydicom.dcmread(hu_subset_dir / "images" / f"{name}.dcm").pixel_array.astype(np.float32)
+    # The subset's NIfTI export is turned against the JPGs: a 90-degree turn lines them up.
+    hu = np.ascontiguousarray(np.rot90(hu))
+    jpgs = next(p for p in read_patients(ct_ich_dir) if p.patient == patient).load_slices().astype(np.float32)
+    rendered = cv2.resize(to_unit_range(hu, Units.HU) * 255, jpgs.shape[:0:-1])
+    difference = np.abs(jpgs - rendered).mean(axis=(1, 2))
+    z = int(difference.argmin())
+    assert difference[z] < 15, f"{name}: no CT-ICH JPG matches (closest differs by {difference[z]:.0f} grey levels)"
+    return Study(hu[None], Units.HU, None, hu_subset_dir), Study(jpgs[z:z + 1], Units.DISPLAY, None, ct_ich_dir)
+
+
+def test_jpg_and_hu_paths_give_the_same_mask(engine, hu_subset_dir, ct_ich_dir):
+    """Same slice, HU DICOM vs 8-bit JPG: the shared preprocessing makes the masks agree.
+
+    Scored as Dice pooled over the 26 slices and as the median slice Dice: a few
+    slices with small, borderline findings (and a JPG that differs more from its HU
+    source, 050_21) disagree more, and a per-slice mean would be ruled by them.
+    """
+    import cv2
+
+    intersection = total = 0
+    dices = []
+    for path in sorted((hu_subset_dir / "images").glob("*.dcm")):
+        hu_study, jpg_study = _hu_and_jpg_studies(hu_subset_dir, ct_ich_dir, path.stem)
+        hu_mask = engine.segment(hu_study).mask[0]
+        jpg_mask = engine.segment(jpg_study).mask[0]
+        hu_on_jpg_grid = cv2.resize(hu_mask.astype(np.uint8), jpg_mask.shape[::-1],
+                                    interpolation=cv2.INTER_NEAREST).astype(bool)
+        intersection += int((hu_on_jpg_grid & jpg_mask).sum())
+        total += int(hu_on_jpg_grid.sum() + jpg_mask.sum())
+        dices.append(dice(hu_on_jpg_grid, jpg_mask))
+    assert sum(not np.isnan(d) for d in dices) >= 20  # something found on (nearly) all 26 bleeds
+    assert 2 * intersection / total >= 0.9
+    assert np.nanmedian(dices) >= 0.9, dices
+
+
+def test_report_of_the_sample_study(tmp_path):
+    """`ich-viewer report` on the bundled sample, with the shipped network, read back with poppler."""
+    from ich_viewer.cli import main
+    from ich_viewer.ui.app import sample_study_path
+    from tests.report.test_report_pdf import font_rows, page_count, pdf_text, red_pixels
+
+    out = tmp_path / "sample.pdf"
+    assert main(["report", str(sample_study_path()), "--out", str(out), "--cpu"]) == 0
+    text = pdf_text(out)
+    assert "not available" in text  # 8-bit JPGs: no spacing, so no mL
+    assert file_sha256(shipped_network_path("final")) in text.replace(" ", "")
+    assert page_count(out) >= 2
+    assert all(row[-5] == "yes" for row in font_rows(out))  # the 'emb' column
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "2", "-l", "2", str(out), str(tmp_path / "p")],
+                   check=True)
+    assert red_pixels(next(tmp_path.glob("p*.png"))) > 50  # key images outline the bleed in red
+
+
+def test_gui_thread_keeps_running_while_the_real_model_segments(qtbot):
+    """A GUI timer keeps firing (no gap over 100 ms) while a 20-slice 512 x 512 study is segmented."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    from ich_viewer.ui.worker import SegmentationService
+
+    service = SegmentationService()
+    try:
+        with qtbot.waitSignal(service.model_ready, timeout=120000):
+            service.load_model(force_cpu=True)
+        gaps, clock = [], QElapsedTimer()
+        timer = QTimer(interval=10)
+        timer.timeout.connect(lambda: (gaps.append(clock.restart())))
+        rng = np.random.default_rng(0)
+        study = Study(rng.normal(30, 20, (20, 512, 512)).astype(np.float32), Units.HU, (5, .5, .5), ".")
+        clock.start()
+        timer.start()
+        with qtbot.waitSignal(service.finished, timeout=120000):
+            service.segment(study)
+        timer.stop()
+        assert len(gaps) > 10
+        assert max(gaps[1:]) < 100, f"longest GUI gap {max(gaps[1:])} ms"
+    finally:
+        service.shutdown()
