@@ -27,6 +27,7 @@ from ich_viewer.analysis import HemorrhageFindings, MaskEdits
 from ich_viewer.report import formatting as fmt
 from ich_viewer.study.model import Study
 from ich_viewer.ui.overlay import MODEL_COLOUR
+from ich_viewer.ui.panels import value_label
 
 NO_SPACING = "not available — enter the voxel size"
 PLOT_HEIGHT = 150
@@ -87,13 +88,6 @@ def _wrapped(text: str) -> QLabel:
     return label
 
 
-def _value_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
 class FindingsPanel(QWidget):
     """Shows one HemorrhageFindings; asks for slices (clicks) and for the voxel size (button)."""
 
@@ -106,7 +100,7 @@ class FindingsPanel(QWidget):
         super().__init__(parent)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.values = {name: _value_label() for name in self.ROWS}
+        self.values = {name: value_label() for name in self.ROWS}
         self.spacing_button = QPushButton("Enter voxel size…")
         self.spacing_button.setToolTip("Give slice thickness and pixel size to measure in mL and cm²")
         self.spacing_button.clicked.connect(self.spacing_requested)

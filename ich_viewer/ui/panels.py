@@ -31,7 +31,8 @@ def describe_spacing(study: Study) -> str:
     return f"{dx:.3g} × {dy:.3g} mm, slices {dz:.3g} mm"
 
 
-def _elided_label() -> QLabel:
+def value_label() -> QLabel:
+    """A wrapped, selectable value (a reader may copy a figure or a path)."""
     label = QLabel()
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -45,7 +46,7 @@ class StudyPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.values = {name: _elided_label() for name in self.FIELDS}
+        self.values = {name: value_label() for name in self.FIELDS}
         form = QFormLayout()
         for name, label in self.values.items():
             form.addRow(f"{name}:", label)
