@@ -17,9 +17,8 @@ from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD, MASK_THR
 from ich_viewer.segmentation.preprocessing import (
     CONTEXT_SLICES,
     NETWORK_SIZE,
-    resize_slices,
+    network_view,
     stack_neighbours,
-    to_unit_range,
 )
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study
@@ -88,14 +87,14 @@ class SegmentationEngine:
                 is_cancelled: Callable[[], bool] | None = None) -> SegmentationResult:
         """Segment every slice; progress(done, total) after each batch; cancellation between batches."""
         self.load()
-        network_view = resize_slices(to_unit_range(study.voxels, study.units), NETWORK_SIZE)
+        view = network_view(study.voxels, study.units)
         n = study.n_slices
         probability = np.empty((n, NETWORK_SIZE, NETWORK_SIZE), np.float32)
         for start in range(0, n, self.batch_size):
             if is_cancelled and is_cancelled():
                 raise SegmentationCancelled()
             indices = range(start, min(start + self.batch_size, n))
-            probability[indices.start:indices.stop] = self._predict(stack_neighbours(network_view, indices))
+            probability[indices.start:indices.stop] = self._predict(stack_neighbours(view, indices))
             if progress:
                 progress(indices.stop, n)
         prob, mask, scores = postprocess(probability, study.voxels.shape[1:])

@@ -51,9 +51,20 @@ def stack_neighbours(slices: np.ndarray, indices=None) -> np.ndarray:
     )
 
 
+def network_view(voxels: np.ndarray, units: Units, size: int = NETWORK_SIZE) -> np.ndarray:
+    """A study (z, y, x) as the network sees it: (z, size, size) in [0, 1].
+
+    Slice by slice, so a 300-slice study never needs a full-size float copy.
+    """
+    out = np.empty((voxels.shape[0], size, size), dtype=np.float32)
+    for z in range(voxels.shape[0]):
+        out[z] = resize_slices(to_unit_range(voxels[z:z + 1], units), size)[0]
+    return out
+
+
 def network_input(voxels: np.ndarray, units: Units, size: int = NETWORK_SIZE) -> np.ndarray:
     """A whole study (z, y, x) -> network input (z, size, size, N_CHANNELS) float32."""
-    return stack_neighbours(resize_slices(to_unit_range(voxels, units), size))
+    return stack_neighbours(network_view(voxels, units, size))
 
 
 def to_study_grid(maps: np.ndarray, shape_yx: tuple[int, int]) -> np.ndarray:

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ich_viewer.segmentation.preprocessing import NETWORK_SIZE, resize_slices, stack_neighbours, to_unit_range
+from ich_viewer.segmentation.preprocessing import NETWORK_SIZE, network_view, resize_slices, stack_neighbours
 from ich_viewer.study.model import Units
 from ich_viewer.training.ct_ich import CTIchPatient
 
@@ -30,7 +30,7 @@ class PreparedPatient:
 
 
 def prepare_patient(patient: CTIchPatient, size: int = NETWORK_SIZE) -> PreparedPatient:
-    images = resize_slices(to_unit_range(patient.load_slices(), Units.DISPLAY), size)
+    images = network_view(patient.load_slices(), Units.DISPLAY, size)
     masks = resize_slices(patient.load_masks().astype(np.float32), size) >= 0.5
     return PreparedPatient(patient.patient, images, masks)
 
