@@ -112,7 +112,7 @@ def inference_cost(repeats: int = 5) -> dict:
     """ms per 512 x 512 slice and per 30-slice study: ours vs the reference U-Net, same run."""
     from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa: PLC0415
     from ich_viewer.segmentation.postprocessing import postprocess  # noqa: PLC0415
-    from ich_viewer.segmentation.preprocessing import network_input  # noqa: PLC0415
+    from ich_viewer.segmentation.preprocessing import network_input, to_unit_range  # noqa: PLC0415
     from ich_viewer.study.model import Units  # noqa: PLC0415
 
     rng = np.random.default_rng(0)
@@ -124,7 +124,7 @@ def inference_cost(repeats: int = 5) -> dict:
         return postprocess(prob, volume.shape[1:])
 
     def run_reference(volume):
-        x = np.clip((volume + 20) / 120, 0, 1)
+        x = to_unit_range(volume, Units.HU)
         x = np.stack([cv2.resize(s, (160, 160), interpolation=cv2.INTER_AREA) for s in x])[..., None]
         prob = np.asarray(reference(x, training=False))[..., 0]
         return [cv2.resize(p, (512, 512)) >= 0.5 for p in prob]

@@ -22,7 +22,7 @@ from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD
 from ich_viewer.study.model import Study, Units
 from ich_viewer.training.ct_ich import SUBTYPES, CTIchPatient, read_patients
 from ich_viewer.training.folds import N_FOLDS, load_folds
-from ich_viewer.training.metrics import dice, roc_auc, sensitivity_specificity
+from ich_viewer.training.metrics import dice, per_slice_dice, roc_auc, sensitivity_specificity
 from ich_viewer.training.pipeline import shipped_network_path
 
 
@@ -52,7 +52,7 @@ def score_patient(engine: SegmentationEngine, patient: CTIchPatient, fold: int) 
     reference = patient.load_masks()
     predicted = result.mask
     truth = reference.any(axis=(1, 2))
-    slice_dice = np.array([dice(p, r) for p, r in zip(predicted, reference)])
+    slice_dice = per_slice_dice(predicted, reference)
     return PatientOutcome(
         patient=patient.patient,
         fold=fold,
@@ -105,13 +105,14 @@ def summarise(outcomes: list[PatientOutcome]) -> dict:
     pat_sens, pat_spec = sensitivity_specificity(patient_called, patient_truth)
     intersection = sum(o.intersection for o in outcomes)
     total = sum(o.predicted_px + o.reference_px for o in outcomes)
+    per_patient_dice = _describe([o.dice_3d for o in positive])
     return {
         "n_patients": len(outcomes),
         "n_patients_with_hemorrhage": len(positive),
         "n_slices": int(truth.size),
         "n_hemorrhage_slices": int(truth.sum()),
-        "per_patient_dice": _describe([o.dice_3d for o in positive]),
-        "per_patient_dice_mean": _describe([o.dice_3d for o in positive])["mean"],
+        "per_patient_dice": per_patient_dice,
+        "per_patient_dice_mean": per_patient_dice["mean"],
         "pooled_dice": 2 * intersection / total if total else math.nan,
         "hemorrhage_slice_dice": _describe([o.dice_hemorrhage_slices for o in positive]),
         "slice_auc": roc_auc(scores, truth),

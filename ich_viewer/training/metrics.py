@@ -1,16 +1,10 @@
-"""Segmentation and detection metrics (numpy only)."""
+"""Detection and pixel metrics (numpy only); Dice is the findings' own (analysis.dice)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def dice(prediction: np.ndarray, reference: np.ndarray) -> float:
-    """Dice of two boolean arrays; NaN when both are empty (undefined, not perfect)."""
-    total = int(prediction.sum()) + int(reference.sum())
-    if total == 0:
-        return float("nan")
-    return 2.0 * int(np.logical_and(prediction, reference).sum()) / total
+from ich_viewer.analysis.findings import dice, per_slice_dice  # noqa: F401  (one Dice for all)
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
