@@ -15,28 +15,13 @@ def _error(message: str) -> None:
     print(f"ich-viewer report: {message}", file=sys.stderr)
 
 
-def load_engine(force_cpu: bool, command: str = "report"):
-    """The engine with its network loaded (checksum verified), or None if there is no usable model."""
-    from ich_viewer.segmentation.model_file import ModelFileError
-
-    try:
-        from ich_viewer.segmentation.engine import SegmentationEngine
-
-        engine = SegmentationEngine(force_cpu=force_cpu)
-        engine.load()
-    except (ImportError, ModelFileError, OSError) as error:
-        print(f"ich-viewer {command}: the segmentation model is not available ({error}). "
-              "Reinstall ICH Viewer or check the models folder (ICH_VIEWER_MODELS).", file=sys.stderr)
-        return None
-    return engine
-
-
 def run_report(path, out, anonymise: bool = False, force_cpu: bool = False) -> int:
     """Write the PDF report of the study at path to out; returns the exit code."""
     from ich_viewer.analysis import compute_study_findings
     from ich_viewer.export.atomic import ExportError
     from ich_viewer.report import formatting as fmt
     from ich_viewer.report.pdf import build_report
+    from ich_viewer.segmentation import headless
     from ich_viewer.study.errors import StudyLoadError
     from ich_viewer.study.loader import open_study
 
@@ -45,7 +30,7 @@ def run_report(path, out, anonymise: bool = False, force_cpu: bool = False) -> i
     except (StudyLoadError, OSError) as error:
         _error(f"cannot open the study: {error}")
         return EXIT_FAILED
-    engine = load_engine(force_cpu)
+    engine = headless.load_engine(force_cpu, "report")
     if engine is None:
         return EXIT_NO_MODEL
     segmentation = engine.segment(study)

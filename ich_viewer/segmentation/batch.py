@@ -93,13 +93,13 @@ def _progress_line(done: int, total: int, name: str, status: str) -> str:
 
 
 def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool = False) -> int:
-    from ich_viewer.report.command import load_engine  # noqa: PLC0415  shared with `report`
+    from ich_viewer.segmentation import headless  # noqa: PLC0415  (TensorFlow only when segmenting)
 
     items = collect_studies(paths)
     if not items:
         print("ich-viewer segment: no studies found", file=sys.stderr)
         return EXIT_SOME_FAILED
-    engine = load_engine(force_cpu, "segment")
+    engine = headless.load_engine(force_cpu, "segment")
     if engine is None:
         return EXIT_NO_MODEL
     failed = []

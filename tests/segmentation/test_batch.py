@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ich_viewer.cli import main
-from ich_viewer.report import command as report_command
+from ich_viewer.segmentation import headless
 from tests.study.dicom_factory import write_ct_series
 from tests.study.image_factory import write_ct_ich_patient
 from tests.synthetic_ct import fake_segmentation
@@ -25,7 +25,7 @@ class ThresholdEngine:
 
 @pytest.fixture
 def studies(tmp_path, monkeypatch):
-    monkeypatch.setattr(report_command, "load_engine", lambda force_cpu, command="report": ThresholdEngine())
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: ThresholdEngine())
     root = tmp_path / "incoming"
     series = write_ct_series(root / "ct_head", n_slices=6, rows=32, cols=32, spacing=(5.0, 0.5, 0.5))
     write_ct_ich_patient(root / "Patients_CT", "070", n_slices=4, mask_slices=[2])
@@ -69,6 +69,6 @@ def test_rerun_skips_complete_studies_unless_forced(studies, tmp_path, capsys):
 
 
 def test_no_model_exits_2(tmp_path, monkeypatch):
-    monkeypatch.setattr(report_command, "load_engine", lambda force_cpu, command="report": None)
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: None)
     write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
     assert main(["segment", str(tmp_path / "ct"), "--out", str(tmp_path / "out")]) == 2

@@ -1,0 +1,21 @@
+"""The engine for the headless commands (`report`, `segment`): loaded, or None with the reason printed."""
+
+from __future__ import annotations
+
+import sys
+
+
+def load_engine(force_cpu: bool, command: str):
+    """The engine with its network loaded (checksum verified), or None if there is no usable model."""
+    from ich_viewer.segmentation.model_file import ModelFileError  # noqa: PLC0415
+
+    try:
+        from ich_viewer.segmentation.engine import SegmentationEngine  # noqa: PLC0415
+
+        engine = SegmentationEngine(force_cpu=force_cpu)
+        engine.load()
+    except (ImportError, ModelFileError, OSError) as error:
+        print(f"ich-viewer {command}: the segmentation model is not available ({error}). "
+              "Reinstall ICH Viewer or check the models folder (ICH_VIEWER_MODELS).", file=sys.stderr)
+        return None
+    return engine
