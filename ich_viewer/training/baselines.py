@@ -78,7 +78,9 @@ def patient_fold(model, config, prepared: list[PreparedPatient], fold: int) -> d
 
 def baseline_tables(data: Path, runs_dir: Path) -> dict:
     """Tables for every finished comparison run in runs_dir (empty when there are none)."""
-    runs = [r for r in all_runs() if r.notebook_split or "_" in r.name or r.name == "fold0"]
+    # The notebook's protocol, and everything held out on fold 0 (ours before and after
+    # refinement, and both baselines); the other folds are in the cross-validation.
+    runs = [r for r in all_runs() if r.notebook_split or r.held_out_fold == 0]
     finished = [r for r in runs if (runs_dir / r.name / "final.keras").exists()]
     if not finished:
         return {}
@@ -93,7 +95,8 @@ def baseline_tables(data: Path, runs_dir: Path) -> dict:
         table["training"] = {"epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
                              "batch_size": config.batch_size, "learning_rate": config.learning_rate,
                              "loss": config.loss, "input_size": config.input_size,
-                             "augment": config.augment, "parameters": int(model.count_params())}
+                             "augment": config.augment, "parameters": int(model.count_params()),
+                             "continues": run.refines}
         tables[run.name] = table
     return tables
 
@@ -110,6 +113,7 @@ def _median_seconds(call, repeats: int) -> float:
 
 def inference_cost(repeats: int = 5) -> dict:
     """ms per 512 x 512 slice and per 30-slice study: ours vs the reference U-Net, same run."""
+    from ich_viewer.segmentation.engine import compiled  # noqa: PLC0415
     from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa: PLC0415
     from ich_viewer.segmentation.postprocessing import postprocess  # noqa: PLC0415
     from ich_viewer.segmentation.preprocessing import network_input, to_unit_range  # noqa: PLC0415
@@ -117,16 +121,18 @@ def inference_cost(repeats: int = 5) -> dict:
 
     rng = np.random.default_rng(0)
     study = rng.integers(-1000, 1500, (30, 512, 512)).astype(np.float32)
-    ours, reference = ich_unet25d(), reference_unet()
+    # Both run the way the engine runs ours: as one compiled graph.
+    network = ich_unet25d()
+    ours, reference = compiled(network), compiled(reference_unet())
 
-    def run_ours(volume):
-        prob = np.asarray(ours(network_input(volume, Units.HU), training=False))[..., 0]
+    def run_ours(volume, forward=ours):
+        prob = np.asarray(forward(network_input(volume, Units.HU)))[..., 0]
         return postprocess(prob, volume.shape[1:])
 
     def run_reference(volume):
         x = to_unit_range(volume, Units.HU)
         x = np.stack([cv2.resize(s, (160, 160), interpolation=cv2.INTER_AREA) for s in x])[..., None]
-        prob = np.asarray(reference(x, training=False))[..., 0]
+        prob = np.asarray(reference(x))[..., 0]
         return [cv2.resize(p, (512, 512)) >= 0.5 for p in prob]
 
     figures = {}
@@ -138,6 +144,9 @@ def inference_cost(repeats: int = 5) -> dict:
         figures[name]["ms_per_slice_in_study"] = figures[name]["ms_per_30_slice_study"] / 30
     figures["speedup_vs_reference"] = (figures["reference_unet"]["ms_per_30_slice_study"]
                                        / figures["ich_unet25d"]["ms_per_30_slice_study"])
+    # What compiling buys ours, against calling its layers one by one.
+    layer_by_layer = _median_seconds(lambda: run_ours(study, lambda x: network(x, training=False)), repeats)
+    figures["ich_unet25d_compiled_speedup"] = layer_by_layer * 1000 / figures["ich_unet25d"]["ms_per_30_slice_study"]
     figures["note"] = f"median of {repeats}, CPU, {_threads()} threads, includes pre/postprocessing"
     return figures
 

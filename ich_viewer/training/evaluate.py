@@ -100,7 +100,8 @@ def summarise(outcomes: list[PatientOutcome]) -> dict:
     scores = np.concatenate([o.slice_scores for o in outcomes])
     truth = np.concatenate([o.slice_truth for o in outcomes])
     slice_sens, slice_spec = sensitivity_specificity(scores >= DETECTION_THRESHOLD, truth)
-    patient_called = np.array([o.slice_scores.max() >= DETECTION_THRESHOLD for o in outcomes])
+    patient_scores = np.array([o.slice_scores.max() for o in outcomes])  # the study's most suspicious slice
+    patient_called = patient_scores >= DETECTION_THRESHOLD
     patient_truth = np.array([o.has_hemorrhage for o in outcomes])
     pat_sens, pat_spec = sensitivity_specificity(patient_called, patient_truth)
     intersection = sum(o.intersection for o in outcomes)
@@ -118,6 +119,7 @@ def summarise(outcomes: list[PatientOutcome]) -> dict:
         "slice_auc": roc_auc(scores, truth),
         "slice_sensitivity": slice_sens,
         "slice_specificity": slice_spec,
+        "patient_auc": roc_auc(patient_scores, patient_truth),
         "patient_sensitivity": pat_sens,
         "patient_specificity": pat_spec,
         "patients_detected": f"{int((patient_called & patient_truth).sum())}/{int(patient_truth.sum())}",
@@ -176,7 +178,8 @@ def _clean(value):
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else round(float(value), 4)
+        # Significant digits, not decimals: a learning rate of 1e-5 must not become 0.
+        return None if math.isnan(value) else float(f"{value:.4g}")
     if isinstance(value, np.integer):
         return int(value)
     return value

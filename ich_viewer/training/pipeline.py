@@ -27,10 +27,30 @@ def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, 
             train_run(run.config, ordered, runs_dir / run.name, log=_log, slices=train_slices)
         else:
             chosen = [p for n, p in prepared.items() if folds[n] != run.held_out_fold]
-            train_run(run.config, chosen, runs_dir / run.name, log=_log)
-        if ship and (run.name == "final" or run.name.startswith("fold") and "_" not in run.name):
-            ship_network(runs_dir / run.name / "final.keras", run.name)
+            start, hard = None, None
+            if run.refines and not (runs_dir / run.name / "final.keras").exists():
+                start = runs_dir / run.refines / "final.keras"
+                hard = _hard_examples(start, chosen, runs_dir / run.name)
+            train_run(run.config, chosen, runs_dir / run.name, log=_log, start_from=start, hard_examples=hard)
+        if ship and run.ships_as:
+            ship_network(runs_dir / run.name / "final.keras", run.ships_as)
     return 0
+
+
+def _hard_examples(network: Path, patients, run_dir: Path):
+    """The starting network's mistakes on its own training slices (found once, then cached)."""
+    import keras  # noqa: PLC0415
+
+    from ich_viewer.training import hard_examples  # noqa: PLC0415
+
+    cache = run_dir / "hard_examples.npz"
+    if cache.exists():
+        return hard_examples.load(cache)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    found = hard_examples.find_hard_examples(keras.models.load_model(network, compile=False), patients)
+    hard_examples.save(found, cache)
+    _log(f"{run_dir.name}: {len(found)} slices with mistakes")
+    return found
 
 
 def shipped_network_path(name: str) -> Path:

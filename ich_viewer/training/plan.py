@@ -2,7 +2,11 @@
 
 - fold0..fold4: our network, trained without the patients of that fold
   (they score the cross-validation).
-- final: our network on all 82 patients (what the viewer uses).
+- final: our network on all 82 patients.
+- fold0_refined..fold4_refined, final_refined: each of those continued for
+  half its budget again, at a lower learning rate, with a third of every
+  batch drawn from its own hard examples (training slices where it still
+  outlines a bleed that is not there, or misses one). These are what ships.
 - notebook_*: the reference notebook's protocol, a random 80/20 split of
   slices (leaky by design: slices of one patient on both sides), for both
   baselines and ours.
@@ -16,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ich_viewer.training.folds import N_FOLDS
-from ich_viewer.training.train import OURS, REFERENCE_UNET, TWO_BRANCH, TrainConfig
+from ich_viewer.training.train import OURS, REFERENCE_UNET, REFINE, TWO_BRANCH, TrainConfig
 
 NOTEBOOK_SPLIT_SEED = 42
 NOTEBOOK_TEST_FRACTION = 0.2
@@ -28,10 +32,15 @@ class Run:
     config: TrainConfig
     held_out_fold: int | None = None  # patient-wise: train on the other folds
     notebook_split: bool = False  # slice-wise 80/20 split
+    refines: str | None = None  # continue this run's finished network on its hard examples
+    ships_as: str | None = None  # its name in models/ (ich_unet25d_<name>.keras), if it ships
 
 
 def all_runs() -> list[Run]:
-    runs = [Run(f"fold{k}", OURS, k) for k in range(N_FOLDS)] + [Run("final", OURS)]
+    names = [f"fold{k}" for k in range(N_FOLDS)] + ["final"]
+    folds = list(range(N_FOLDS)) + [None]
+    runs = [Run(name, OURS, fold) for name, fold in zip(names, folds)]
+    runs += [Run(f"{name}_refined", REFINE, fold, refines=name, ships_as=name) for name, fold in zip(names, folds)]
     runs += [
         Run("notebook_two_branch_net", TWO_BRANCH, notebook_split=True),
         Run("fold0_two_branch_net", TWO_BRANCH, 0),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,9 @@ class TrainConfig:
 
 
 OURS = TrainConfig()
+# A refinement run continues a finished OURS network for half its budget, from a
+# lower rate, on its own hard examples (see hard_examples.py).
+REFINE = replace(OURS, epochs=14, learning_rate=5e-4, final_learning_rate=1e-5, seed=8)
 # The reference notebook's recipe: 160 x 160 input, binary cross-entropy, Adam 1e-5,
 # no augmentation. CPU budget capped (stated in the model card).
 REFERENCE_UNET = TrainConfig(architecture="reference_unet", input_size=160, crop=160, channels=1,
@@ -96,8 +99,13 @@ def _new_model(config: TrainConfig):
 
 
 def train_run(config: TrainConfig, patients: list[PreparedPatient], run_dir: Path,
-              log=print, slices: list[tuple[int, int]] | None = None) -> Path:
-    """Train (or resume) one run; returns the path of the finished weights."""
+              log=print, slices: list[tuple[int, int]] | None = None,
+              start_from: Path | None = None, hard_examples: list | None = None) -> Path:
+    """Train (or resume) one run; returns the path of the finished weights.
+
+    start_from, hard_examples: a refinement run begins with these weights instead of
+    a random start, and trains a third of each batch on these slices.
+    """
     import keras  # noqa: PLC0415
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -112,12 +120,14 @@ def train_run(config: TrainConfig, patients: list[PreparedPatient], run_dir: Pat
         log(f"{run_dir.name}: resuming after epoch {done}")
     else:
         model = _new_model(config)
+        if start_from is not None:
+            model.set_weights(keras.models.load_model(start_from, compile=False).get_weights())
         (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=1))
     for epoch in range(done, config.epochs):
         # One sampler seed per epoch: a resumed run sees the same batches as an uninterrupted one.
         sampler = BatchSampler(patients, config.batch_size, config.crop, config.channels,
                                config.augment, seed=config.seed * 1000 + epoch,
-                               input_size=config.input_size, slices=slices)
+                               input_size=config.input_size, slices=slices, hard_examples=hard_examples)
         started = time.perf_counter()
         losses = [float(model.train_on_batch(*sampler.batch())) for _ in range(config.steps_per_epoch)]
         seconds = time.perf_counter() - started

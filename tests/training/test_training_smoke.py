@@ -7,8 +7,9 @@ import numpy as np
 from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.model_file import write_sha256
 from ich_viewer.training.ct_ich import read_patients
-from ich_viewer.training.dataset import prepare_patient
+from ich_viewer.training.dataset import BatchSampler, PreparedPatient, prepare_patient
 from ich_viewer.training.evaluate import score_patient, summarise
+from ich_viewer.training.hard_examples import HardExample, find_hard_examples, mistake_map
 from ich_viewer.training.train import OURS, train_run
 
 
@@ -37,3 +38,51 @@ def test_train_one_short_epoch_then_resume_then_segment(ct_ich_dir, tmp_path):
     assert np.all((outcome.slice_scores >= 0) & (outcome.slice_scores <= 1))
     summary = summarise([outcome, score_patient(engine, patients[1], fold=0)])
     assert summary["n_patients"] == 2 and summary["n_patients_with_hemorrhage"] == 1
+
+
+def test_refinement_starts_from_a_network_and_trains_on_its_mistakes(ct_ich_dir, tmp_path):
+    import keras
+
+    patient = next(p for p in read_patients(ct_ich_dir) if p.patient == 66)
+    prepared = prepare_patient(patient)
+    prepared.images, prepared.masks = prepared.images[14:20], prepared.masks[14:20]
+    config = replace(OURS, epochs=1, steps_per_epoch=1, batch_size=3, crop=64)
+    start = train_run(config, [prepared], tmp_path / "first", log=lambda m: None)
+    network = keras.models.load_model(start, compile=False)
+
+    found = find_hard_examples(network, [prepared])
+    assert all(h.mistakes.sum() >= 6 for h in found)
+    refined = train_run(config, [prepared], tmp_path / "refined", log=lambda m: None,
+                        start_from=start, hard_examples=found)
+    assert refined.exists()
+    before = keras.models.load_model(start, compile=False).get_weights()
+    after = keras.models.load_model(refined, compile=False).get_weights()
+    assert len(before) == len(after) and any(not np.allclose(b, a) for b, a in zip(before, after))
+
+
+def test_sampler_crops_hard_examples_around_the_mistake():
+    images = np.zeros((2, 64, 64), np.float32)
+    images[1, 4:10, 50:58] = 1.0  # the bright thing the network took for a bleed
+    masks = np.zeros((2, 64, 64), bool)
+    masks[0, 30:34, 30:34] = True
+    patient = PreparedPatient(1, images, masks)
+    false_outline = images[1] > 0
+    sampler = BatchSampler([patient], batch_size=3, crop=24, channels=3, augment=False, seed=1,
+                           input_size=64, hard_examples=[HardExample(0, 1, false_outline)])
+    in_view = 0
+    for _ in range(20):
+        x, y = sampler.batch()
+        assert not y[1].any()  # this hard example's truth is "no bleed"
+        in_view += x[1, ..., 1].max() == 1.0  # middle channel: the slice itself
+    assert in_view >= 12  # centred on the outline 80% of the time, by chance otherwise
+
+
+def test_mistakes_are_false_outlines_and_missed_bleeds_not_border_disagreement():
+    reference = np.zeros((64, 64), bool)
+    reference[20:30, 20:30] = True  # outlined 2 px too wide below: border disagreement only
+    reference[2:6, 2:6] = True  # missed
+    probability = np.zeros((64, 64), np.float32)
+    probability[18:32, 18:32] = 0.9
+    probability[50:56, 50:56] = 0.9  # a false bleed
+    wrong = mistake_map(probability, reference)
+    assert wrong[50:56, 50:56].all() and wrong[2:6, 2:6].all() and wrong.sum() == 36 + 16
