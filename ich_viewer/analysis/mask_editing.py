@@ -121,21 +121,19 @@ class MaskEditor:
 
     def undo(self) -> list[int]:
         """Undo the last step; returns the slices it changed (empty when there was nothing to undo)."""
-        self.end_stroke()
-        if not self._undo:
-            return []
-        change = self._undo.pop()
-        self.mask[change.slices] = change.before
-        self._redo.append(change)
-        return change.slices.tolist()
+        return self._replay(self._undo, self._redo, lambda change: change.before)
 
     def redo(self) -> list[int]:
+        return self._replay(self._redo, self._undo, lambda change: change.after)
+
+    def _replay(self, source: list, target: list, state) -> list[int]:
+        """Move the newest change from source to target, leaving its slices in state(change)."""
         self.end_stroke()
-        if not self._redo:
+        if not source:
             return []
-        change = self._redo.pop()
-        self.mask[change.slices] = change.after
-        self._undo.append(change)
+        change = source.pop()
+        self.mask[change.slices] = state(change)
+        target.append(change)
         return change.slices.tolist()
 
     @property
