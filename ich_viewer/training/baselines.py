@@ -27,7 +27,8 @@ from ich_viewer.training.train import TrainConfig
 BATCH = 16
 
 
-def _load_run(run_dir: Path):
+def load_run(run_dir: Path):
+    """A finished run's network and the config it was trained with."""
     import keras  # noqa: PLC0415
 
     config = TrainConfig(**json.loads((run_dir / "config.json").read_text()))
@@ -87,7 +88,7 @@ def baseline_tables(data: Path, runs_dir: Path) -> dict:
     prepared = list(prepare_all(read_patients(data), cache=runs_dir / "ct_ich_256.npz").values())
     tables: dict = {"note": "pixel metrics on the 256 x 256 network grid; see the model card for budgets"}
     for run in finished:
-        model, config = _load_run(runs_dir / run.name)
+        model, config = load_run(runs_dir / run.name)
         if run.notebook_split:
             table = notebook_protocol(model, config, prepared)
         else:

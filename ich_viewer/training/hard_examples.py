@@ -18,7 +18,6 @@ import cv2
 import numpy as np
 
 from ich_viewer.segmentation.postprocessing import MASK_THRESHOLD, MIN_COMPONENT_PX, drop_small_components
-from ich_viewer.segmentation.preprocessing import stack_neighbours
 from ich_viewer.training.dataset import PreparedPatient
 
 # Disagreement this close to an outline is about where the border runs, not a mistake.
@@ -43,16 +42,17 @@ def mistake_map(probability: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return (predicted & _far_from(reference)) | (reference & _far_from(predicted))
 
 
-def find_hard_examples(model, patients: list[PreparedPatient], batch_size: int = 16) -> list[HardExample]:
+def find_hard_examples(model, config, patients: list[PreparedPatient]) -> list[HardExample]:
+    """Every training slice where the network (trained with config) makes a mistake of MIN_COMPONENT_PX or more."""
+    from ich_viewer.training.baselines import predict_slices  # noqa: PLC0415
+
     found = []
     for i, patient in enumerate(patients):
-        for start in range(0, len(patient.images), batch_size):
-            indices = range(start, min(start + batch_size, len(patient.images)))
-            probability = np.asarray(model(stack_neighbours(patient.images, indices), training=False))[..., 0]
-            for z, prob in zip(indices, probability):
-                wrong = mistake_map(prob, patient.masks[z])
-                if wrong.sum() >= MIN_COMPONENT_PX:
-                    found.append(HardExample(i, z, wrong))
+        probability = predict_slices(model, config, patient, range(len(patient.images)))
+        for z, prob in enumerate(probability):
+            wrong = mistake_map(prob, patient.masks[z])
+            if wrong.sum() >= MIN_COMPONENT_PX:
+                found.append(HardExample(i, z, wrong))
     return found
 
 

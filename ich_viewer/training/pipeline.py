@@ -30,24 +30,23 @@ def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, 
             start, hard = None, None
             if run.refines and not (runs_dir / run.name / "final.keras").exists():
                 start = runs_dir / run.refines / "final.keras"
-                hard = _hard_examples(start, chosen, runs_dir / run.name)
+                hard = _hard_examples(runs_dir / run.refines, chosen, runs_dir / run.name)
             train_run(run.config, chosen, runs_dir / run.name, log=_log, start_from=start, hard_examples=hard)
         if ship and run.ships_as:
             ship_network(runs_dir / run.name / "final.keras", run.ships_as)
     return 0
 
 
-def _hard_examples(network: Path, patients, run_dir: Path):
-    """The starting network's mistakes on its own training slices (found once, then cached)."""
-    import keras  # noqa: PLC0415
-
+def _hard_examples(start_run: Path, patients, run_dir: Path):
+    """The start run's network's mistakes on its own training slices (found once, then cached)."""
     from ich_viewer.training import hard_examples  # noqa: PLC0415
+    from ich_viewer.training.baselines import load_run  # noqa: PLC0415
 
     cache = run_dir / "hard_examples.npz"
     if cache.exists():
         return hard_examples.load(cache)
     run_dir.mkdir(parents=True, exist_ok=True)
-    found = hard_examples.find_hard_examples(keras.models.load_model(network, compile=False), patients)
+    found = hard_examples.find_hard_examples(*load_run(start_run), patients)
     hard_examples.save(found, cache)
     _log(f"{run_dir.name}: {len(found)} slices with mistakes")
     return found

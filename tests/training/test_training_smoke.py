@@ -50,7 +50,7 @@ def test_refinement_starts_from_a_network_and_trains_on_its_mistakes(ct_ich_dir,
     start = train_run(config, [prepared], tmp_path / "first", log=lambda m: None)
     network = keras.models.load_model(start, compile=False)
 
-    found = find_hard_examples(network, [prepared])
+    found = find_hard_examples(network, config, [prepared])
     assert found and all(h.mistakes.sum() >= 6 for h in found)
     refined = train_run(config, [prepared], tmp_path / "refined", log=lambda m: None,
                         start_from=start, hard_examples=found)
