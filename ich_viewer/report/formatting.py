@@ -125,7 +125,11 @@ def detection_text(findings: HemorrhageFindings) -> str:
     if findings.detection_score is None:
         return f"{verdict} (no detection score: judged from the mask)"
     score, threshold = findings.detection_score, findings.detection_threshold
-    return f"{verdict}: detection score {score:.2f} (threshold {threshold:.2f})"
+    text = f"{verdict}: detection score {score:.2f} (threshold {threshold:.2f})"
+    if findings.detected and findings.voxel_count == 0:
+        # The score is the model's; the reader erased its outline, so nothing is measured.
+        text += "; the accepted mask is empty"
+    return text
 
 
 def format_metric(value) -> str | None:

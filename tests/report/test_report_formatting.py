@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from tests.synthetic_ct import PATIENT_ID, hematoma_phantom, memory_dicom_study
 
+from ich_viewer.analysis import compute_findings
 from ich_viewer.report import formatting as fmt
 from ich_viewer.report.validation import load_metrics, metric_rows
 
@@ -54,3 +57,14 @@ def test_metrics_are_read_defensively(tmp_path):
         ("Patients evaluated", "82"),
         ("extra score", "0.500"),
     ]
+
+
+def test_detection_says_when_the_reader_erased_the_outline():
+    scores = np.array([0.1, 0.9])
+    outlined = np.zeros((2, 4, 4), bool)
+    outlined[1, 1:3, 1:3] = True
+    kept = compute_findings(outlined, None, slice_scores=scores)
+    erased = compute_findings(np.zeros_like(outlined), None, slice_scores=scores)
+    assert fmt.detection_text(kept) == "Detected: detection score 0.90 (threshold 0.50)"
+    assert fmt.detection_text(erased) == ("Detected: detection score 0.90 (threshold 0.50); "
+                                          "the accepted mask is empty")
