@@ -19,11 +19,16 @@ import numpy as np
 from ich_viewer import paths
 from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD
-from ich_viewer.study.model import Study, Units
+from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study, Units
 from ich_viewer.training.ct_ich import SUBTYPES, CTIchPatient, read_patients
 from ich_viewer.training.folds import N_FOLDS, load_folds
 from ich_viewer.training.metrics import dice, per_slice_dice, roc_auc, sensitivity_specificity
 from ich_viewer.training.pipeline import shipped_network_path
+
+# Acute blood is about 50-90 HU, brain 20-40 HU. A reference mask whose pixels are
+# mostly below this outlines tissue that does not look like fresh blood on the
+# image (hyperacute, subacute or small partial-volumed bleeds, or a generous outline).
+HYPERDENSE_HU = 45.0
 
 
 @dataclass
@@ -40,6 +45,16 @@ class PatientOutcome:
     intersection: int
     predicted_px: int
     reference_px: int
+    reference_hyperdense_fraction: float  # of the reference mask's pixels; NaN without hemorrhage
+
+
+def hyperdense_fraction(display_slices: np.ndarray, mask: np.ndarray) -> float:
+    """Fraction of the mask's pixels at HYPERDENSE_HU or more, from 8-bit brain-window images."""
+    if not mask.any():
+        return math.nan
+    window = CT_ICH_BRAIN_WINDOW
+    hu = window.low + display_slices[mask].astype(np.float64) / 255.0 * window.width
+    return float((hu >= HYPERDENSE_HU).mean())
 
 
 def study_of(patient: CTIchPatient) -> Study:
@@ -48,7 +63,8 @@ def study_of(patient: CTIchPatient) -> Study:
 
 
 def score_patient(engine: SegmentationEngine, patient: CTIchPatient, fold: int) -> PatientOutcome:
-    result = engine.segment(study_of(patient))
+    study = study_of(patient)
+    result = engine.segment(study)
     reference = patient.load_masks()
     predicted = result.mask
     truth = reference.any(axis=(1, 2))
@@ -66,6 +82,7 @@ def score_patient(engine: SegmentationEngine, patient: CTIchPatient, fold: int) 
         intersection=int(np.logical_and(predicted, reference).sum()),
         predicted_px=int(predicted.sum()),
         reference_px=int(reference.sum()),
+        reference_hyperdense_fraction=hyperdense_fraction(study.voxels, reference),
     )
 
 
@@ -127,10 +144,30 @@ def summarise(outcomes: list[PatientOutcome]) -> dict:
         "false_positive_px_per_negative_patient": _describe([o.predicted_px for o in negative]),
         "detection_threshold": DETECTION_THRESHOLD,
         "per_subtype": _per_subtype(outcomes),
+        "dice_by_reference_density": _by_reference_density(positive),
         "per_fold_dice": {
             str(k): _describe([o.dice_3d for o in positive if o.fold == k])["mean"] for k in range(N_FOLDS)
         },
     }
+
+
+def _by_reference_density(positive: list[PatientOutcome]) -> dict:
+    """Per-patient Dice, split by whether the reference mask mostly looks like fresh blood."""
+    dense = [o.reference_hyperdense_fraction >= 0.5 for o in positive]
+    return {
+        "hyperdense_hu": HYPERDENSE_HU,
+        "mostly_hyperdense": _describe([o.dice_3d for o, d in zip(positive, dense) if d]),
+        "mostly_not": _describe([o.dice_3d for o, d in zip(positive, dense) if not d]),
+        "spearman_fraction_vs_dice": _spearman([o.reference_hyperdense_fraction for o in positive],
+                                               [o.dice_3d for o in positive]),
+    }
+
+
+def _spearman(x: list[float], y: list[float]) -> float:
+    if len(x) < 3:
+        return math.nan
+    ranks = [np.argsort(np.argsort(v, kind="stable")) for v in (x, y)]
+    return float(np.corrcoef(*ranks)[0, 1])
 
 
 def _per_subtype(outcomes: list[PatientOutcome]) -> dict:

@@ -56,6 +56,21 @@ def _subtypes(m: dict) -> list[str]:
     return lines
 
 
+def _density(m: dict) -> list[str]:
+    r = m.get("dice_by_reference_density")
+    if not r:
+        return ["Not computed (run `ich-viewer evaluate`)."]
+    hu = _f(r["hyperdense_hu"], 0)
+    lines = ["| Reference mask | Patients | Per-patient Dice: mean (median) |", "|---|---|---|"]
+    for key, label in (("mostly_hyperdense", f"at least half its pixels ≥ {hu} HU"),
+                       ("mostly_not", f"more than half below {hu} HU")):
+        d = r[key]
+        lines.append(f"| {label} | {d['n']} | {_f(d['mean'])} ({_f(d['median'])}) |")
+    lines.append(f"\nSpearman correlation between the fraction of the reference at ≥ {hu} HU "
+                 f"and the patient's Dice: {_f(r['spearman_fraction_vs_dice'], 2)}.")
+    return lines
+
+
 def _baselines(b: dict) -> list[str]:
     if not b:
         return ["Baseline runs not available (run `ich-viewer train` first)."]
@@ -99,6 +114,7 @@ def write_model_card(metrics: dict, path: Path | None = None) -> Path:
         min_component=MIN_COMPONENT_PX, ours=OURS, refine=REFINE, reference=REFERENCE_UNET,
         cross_validation="\n".join(_cross_validation(metrics)),
         subtypes="\n".join(_subtypes(metrics)),
+        density="\n".join(_density(metrics)),
         baselines="\n".join(_baselines(metrics.get("baselines") or {})),
         cost="\n".join(_cost(metrics["inference_cost"])),
         sha256="\n".join(_sha256_lines()),

@@ -59,3 +59,31 @@ def test_pixel_tally_confusion_and_iou():
     assert s["iou"] == pytest.approx(1 / 3)
     assert s["pixel_auc"] == pytest.approx(0.75)
     assert sensitivity_specificity([1, 0, 1, 0], [1, 1, 0, 0]) == (0.5, 0.5)
+
+
+def test_hyperdense_fraction_reads_hu_from_the_brain_window():
+    from ich_viewer.training.evaluate import hyperdense_fraction
+
+    # Brain window L40/W120: display 0..255 is -20..100 HU; 45 HU is display 138.1.
+    images = np.array([[[106, 170, 138, 139]]], dtype=np.float32)  # 30, 60, 44.9 and 45.4 HU
+    mask = np.ones_like(images, dtype=bool)
+    assert hyperdense_fraction(images, mask) == 0.5
+    assert math.isnan(hyperdense_fraction(images, np.zeros_like(mask)))
+
+
+def test_model_card_shows_dice_by_reference_density(tmp_path):
+    import json
+
+    from ich_viewer import paths
+    from ich_viewer.training.model_card import write_model_card
+
+    metrics = json.loads((paths.models_dir() / "metrics.json").read_text())
+    metrics["dice_by_reference_density"] = {
+        "hyperdense_hu": 45.0, "spearman_fraction_vs_dice": 0.79,
+        "mostly_hyperdense": {"mean": 0.5, "sd": 0.2, "median": 0.55, "n": 28},
+        "mostly_not": {"mean": 0.04, "sd": 0.1, "median": 0.0, "n": 8},
+    }
+    card = write_model_card(metrics, tmp_path / "card.md").read_text()
+    assert "| at least half its pixels ≥ 45 HU | 28 | 0.500 (0.550) |" in card
+    assert "| more than half below 45 HU | 8 | 0.040 (0.000) |" in card
+    assert "and the patient's Dice: 0.79." in card
