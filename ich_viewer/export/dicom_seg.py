@@ -31,34 +31,44 @@ COPIED_TYPE2_ATTRIBUTES = (
 
 
 def _read_source_images(study: Study) -> list:
-    """The CT datasets the mask was drawn on, in the study's slice order (headers only)."""
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
+    """The CT datasets the mask was drawn on (headers only): one per slice in the study's
+    slice order, or the one multi-frame image that holds every slice."""
     if study.geometry is None or len(study.slice_files) != study.n_slices:
         raise ExportError(
             "Cannot export DICOM SEG: it needs a study read from a DICOM series "
             "(this one has no DICOM geometry, e.g. it was read from 8-bit images)."
         )
-    datasets = []
-    for path in study.slice_files:
-        try:
-            dataset = pydicom.dcmread(path, stop_before_pixels=True)
-        except (OSError, InvalidDicomError) as error:
-            raise ExportError(
-                f"Cannot export DICOM SEG: the source image {path} cannot be read ({error})."
-            ) from error
-        for keyword in COPIED_TYPE2_ATTRIBUTES:  # in this in-memory copy only
-            if keyword not in dataset:
-                setattr(dataset, keyword, "")
-        datasets.append(dataset)
-    _check_sources_match(study, datasets)
+    if study.geometry.frame_numbers:
+        if len(set(study.slice_files)) != 1:
+            raise ExportError("Cannot export DICOM SEG: the series is split over several "
+                              "multi-frame images, which a SEG cannot reference as one.")
+        datasets = [_read_header(study.slice_files[0])]
+        expected = study.geometry.sop_instance_uids[:1]
+    else:
+        datasets = [_read_header(path) for path in study.slice_files]
+        expected = study.geometry.sop_instance_uids
+    _check_sources_match(study, datasets, expected)
     return datasets
 
 
-def _check_sources_match(study: Study, datasets: list) -> None:
-    """The files on disk must still be the slices that were segmented."""
-    expected = study.geometry.sop_instance_uids
+def _read_header(path: Path):
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        dataset = pydicom.dcmread(path, stop_before_pixels=True)
+    except (OSError, InvalidDicomError) as error:
+        raise ExportError(
+            f"Cannot export DICOM SEG: the source image {path} cannot be read ({error})."
+        ) from error
+    for keyword in COPIED_TYPE2_ATTRIBUTES:  # in this in-memory copy only
+        if keyword not in dataset:
+            setattr(dataset, keyword, "")
+    return dataset
+
+
+def _check_sources_match(study: Study, datasets: list, expected: list[str]) -> None:
+    """The files on disk must still be the images that were segmented."""
     found = [str(ds.SOPInstanceUID) for ds in datasets]
     if expected and found != list(expected):
         raise ExportError(
@@ -66,11 +76,21 @@ def _check_sources_match(study: Study, datasets: list) -> None:
             "reopen the study."
         )
     rows, columns = study.voxels.shape[1:]
-    for path, ds in zip(study.slice_files, datasets):
+    for ds in datasets:
         if (ds.Rows, ds.Columns) != (rows, columns):
             raise ExportError(
-                f"Cannot export DICOM SEG: {path} is {ds.Rows}x{ds.Columns}, the study {rows}x{columns}."
+                f"Cannot export DICOM SEG: {ds.filename} is {ds.Rows}x{ds.Columns}, the study {rows}x{columns}."
             )
+
+
+def _frames_in_source_order(study: Study, mask: np.ndarray, sources: list) -> np.ndarray:
+    """SEG frame i is drawn on source frame i: a multi-frame source keeps its own frame order."""
+    frame_numbers = study.geometry.frame_numbers
+    if not frame_numbers:
+        return mask
+    ordered = np.zeros((int(sources[0].NumberOfFrames), *mask.shape[1:]), bool)
+    ordered[np.asarray(frame_numbers) - 1] = mask
+    return ordered
 
 
 def _algorithm(model: ModelInfo | None, edited_by_reader: bool):
@@ -120,7 +140,7 @@ def build_dicom_seg(
     sources = _read_source_images(study)
     return hd.seg.Segmentation(
         source_images=sources,
-        pixel_array=mask.astype(np.uint8),  # frame i is drawn on sources[i]
+        pixel_array=_frames_in_source_order(study, mask, sources).astype(np.uint8),
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=[_hemorrhage_segment(model, edited_by_reader)],
         series_instance_uid=hd.UID(),

@@ -2,6 +2,11 @@
 
 Only headers are read here (stop_before_pixels), so listing the series of a
 folder is quick and the pixels are read once, for the chosen series only.
+
+A multi-frame (enhanced) image holds a whole series in one file; each of its
+frames becomes a DicomSlice of its own, whose header carries that frame's
+position, spacing and rescale from the functional groups, so everything
+after this pass treats frames and single-frame files alike.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class DicomSlice:
     header: Dataset
     # Files without the 'DICM' preamble need force=True to read the pixels too.
     forced: bool = False
+    # 0-based frame of a multi-frame file this slice is; None for a single-frame file.
+    frame: int | None = None
 
     @property
     def series_uid(self) -> str:
@@ -200,16 +207,53 @@ def _native_pixel_bytes(header: Dataset) -> int:
 def scan_dicom_files(
     paths: Iterable[Path], root: Path
 ) -> tuple[list[DicomSlice], list[tuple[str, str]]]:
-    """Headers of every readable DICOM image, and (file name, problem) for the others."""
+    """Headers of every readable DICOM image (a slice per frame), and (file name, problem) for the others."""
     slices, problems = [], []
     for path in paths:
         try:
             dicom_slice = read_slice_header(path)
+            slices += split_frames(dicom_slice) if dicom_slice.n_frames > 1 else [dicom_slice]
         except SliceProblem as problem:
             problems.append((shown_name(path, root), str(problem)))
-            continue
-        slices.append(dicom_slice)
     return slices, problems
+
+
+# --- multi-frame images -------------------------------------------------------------
+
+
+FUNCTIONAL_GROUPS = ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence")
+
+
+def split_frames(image: DicomSlice) -> list[DicomSlice]:
+    """One DicomSlice per frame of a multi-frame image, each with a flat single-frame header."""
+    header = image.header
+    per_frame = header.get("PerFrameFunctionalGroupsSequence") or []
+    if len(per_frame) not in (0, image.n_frames):
+        raise SliceProblem(f"multi-frame image with {image.n_frames} frames but "
+                           f"{len(per_frame)} per-frame descriptions")
+    shared = header.get("SharedFunctionalGroupsSequence") or []
+    common = [e for e in header if e.keyword not in FUNCTIONAL_GROUPS + ("NumberOfFrames",)]
+    frames = []
+    for index in range(image.n_frames):
+        flat = Dataset()  # a new element table per frame; the elements themselves are shared, read-only
+        for element in common:
+            flat.add(element)
+        # Shared values first, then the frame's own: a per-frame value overrides a shared one.
+        for groups in (shared[:1], per_frame[index:index + 1]):
+            for group in groups:
+                _flatten_into(flat, group)
+        flat.add_new("InstanceNumber", "IS", index + 1)  # the frame number is the slice label
+        frames.append(DicomSlice(image.path, flat, image.forced, frame=index))
+    return frames
+
+
+def _flatten_into(flat: Dataset, group: Dataset) -> None:
+    """Copy the values inside each functional group macro (position, pixel measures, ...)."""
+    for macro in group:
+        if macro.VR == "SQ" and len(macro.value):
+            for element in macro.value[0]:
+                if element.VR != "SQ":
+                    flat.add(element)
 
 
 # --- series ---------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def load_dicom_series(
     """Read the pixels of one series into a Study (HU when it is CT)."""
     warnings: list[str] = []
     name = _namer(root)
-    slices = _keep_consistent_slices(slices, source, name, warnings)
+    slices = _keep_consistent_slices(slices, name, warnings)
     slices = _order_slices(slices, name, warnings)
     voxels, slices, rescaled = _read_voxels(slices, source, name, warnings)
     warnings += _missing_tag_warnings(slices, name)
@@ -89,13 +89,9 @@ def _namer(root: Path) -> Callable[[DicomSlice], str]:
 # --- which slices ----------------------------------------------------------------------
 
 
-def _keep_consistent_slices(slices, source, name, warnings) -> list[DicomSlice]:
-    """Drop what cannot stack into one volume: multi-frame files, odd sizes, localizers."""
-    problems = [(name(s), "multi-frame (enhanced) DICOM is not supported yet")
-                for s in slices if s.n_frames > 1]
-    slices = [s for s in slices if s.n_frames == 1]
-    if not slices:
-        raise StudyLoadError(source, f"Cannot load {source}: {describe_problems(problems)}.")
+def _keep_consistent_slices(slices, name, warnings) -> list[DicomSlice]:
+    """Drop what cannot stack into one volume: odd sizes, localizers."""
+    problems = []
     size, orientation = most_common((s.size, s.orientation) for s in slices)
     for s in slices:
         if s.size != size:
@@ -191,13 +187,14 @@ def _read_voxels(slices, source, name, warnings) -> tuple[np.ndarray, list[Dicom
 def _stored_pixels(dicom_slice: DicomSlice) -> np.ndarray:
     """The stored values of one slice, decoded (JPEG lossless/2000/LS, RLE via plugins)."""
     if not dicom_slice.forced:
-        return pixel_array(dicom_slice.path)  # reads only what it needs from the file
+        # Reads only what it needs from the file: one frame of a multi-frame image.
+        return pixel_array(dicom_slice.path, index=dicom_slice.frame)
     dataset = pydicom.dcmread(dicom_slice.path, force=True)
     if "TransferSyntaxUID" not in dataset.file_meta:  # no file meta: take what pydicom guessed
         implicit = dataset.original_encoding[0]
         syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
         dataset.file_meta.TransferSyntaxUID = syntax
-    return dataset.pixel_array
+    return dataset.pixel_array if dicom_slice.frame is None else dataset.pixel_array[dicom_slice.frame]
 
 
 def _pixel_problem(error: Exception) -> str:
@@ -342,6 +339,7 @@ def _geometry(slices) -> DicomGeometry | None:
         sop_instance_uids=[str(s.header.get("SOPInstanceUID", "")) for s in slices],
         sop_class_uid=str(first.get("SOPClassUID", "")),
         frame_of_reference_uid=str(first.get("FrameOfReferenceUID", "")),
+        frame_numbers=[s.frame + 1 for s in slices] if all(s.frame is not None for s in slices) else [],
     )
 
 

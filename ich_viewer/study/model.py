@@ -82,6 +82,8 @@ class DicomGeometry:
     sop_instance_uids: list[str] = field(default_factory=list)
     sop_class_uid: str = ""
     frame_of_reference_uid: str = ""
+    # For a multi-frame image: the 1-based frame number of each slice in its file; else empty.
+    frame_numbers: list[int] = field(default_factory=list)
 
 
 @dataclass

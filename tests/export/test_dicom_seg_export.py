@@ -113,3 +113,29 @@ def test_seg_lines_up_with_the_loader(dicom_study, tmp_path):
     path = export_dicom_seg(study, mask, tmp_path / "seg.dcm")
     seg = hd.seg.segread(path)
     np.testing.assert_array_equal(mask_from_seg(seg, study.geometry.sop_instance_uids, mask.shape), mask)
+
+
+def test_seg_on_an_enhanced_multi_frame_ct_references_each_frame(tmp_path):
+    import highdicom as hd
+    import pydicom
+
+    from ich_viewer.study.loader import open_study
+    from tests.study.dicom_factory import write_ct_series, write_enhanced_ct
+
+    series = write_ct_series(tmp_path / "single", n_slices=6, rows=32, cols=32, shuffle=True)
+    source = write_enhanced_ct(tmp_path / "enhanced" / "ct.dcm", series)
+    study = open_study(source.parent)
+    mask = np.zeros(study.voxels.shape, bool)
+    mask[2, 10:20, 12:18] = True  # one bleed, on one slice, and a smaller one higher up
+    mask[4, 5:8, 5:9] = True
+
+    seg = hd.seg.segread(export_dicom_seg(study, mask, tmp_path / "seg.dcm"))
+
+    source_uid = str(pydicom.dcmread(source, stop_before_pixels=True).SOPInstanceUID)
+    slice_of_frame = {frame: z for z, frame in enumerate(study.geometry.frame_numbers)}
+    rebuilt = np.zeros_like(mask)
+    for frame, item in zip(seg.pixel_array.reshape(-1, 32, 32), seg.PerFrameFunctionalGroupsSequence):
+        reference = item.DerivationImageSequence[0].SourceImageSequence[0]
+        assert reference.ReferencedSOPInstanceUID == source_uid
+        rebuilt[slice_of_frame[int(reference.ReferencedFrameNumber)]] |= frame.astype(bool)
+    np.testing.assert_array_equal(rebuilt, mask)

@@ -212,3 +212,23 @@ def _gdcm_transcode(path: Path, transfer_syntax: UID) -> None:
     writer.SetImage(change.GetOutput())
     if not writer.Write():
         raise RuntimeError(f"gdcm could not write {path}")
+
+
+def write_enhanced_ct(path: Path, series: WrittenSeries) -> Path:
+    """The series as one multi-frame image (Legacy Converted Enhanced CT, as a PACS exports it).
+
+    Its frames keep the files' (shuffled) order, so a loader must sort them by position.
+    """
+    import warnings
+
+    import highdicom as hd
+    import pydicom
+
+    with warnings.catch_warnings():  # highdicom notes the optional FrameType it cannot derive
+        warnings.simplefilter("ignore")
+        image = hd.legacy.LegacyConvertedEnhancedCTImage(
+            [pydicom.dcmread(f) for f in series.files], series_instance_uid=hd.UID(),
+            series_number=7, sop_instance_uid=hd.UID(), instance_number=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save_as(path)
+    return path

@@ -12,12 +12,11 @@ from pydicom.uid import (
     JPEGLosslessSV1,
     JPEGLSLossless,
     RLELossless,
-    generate_uid,
 )
 
 from ich_viewer.study.loader import StudyLoadError, list_series, open_study
 from ich_viewer.study.model import Units, Window
-from tests.study.dicom_factory import save_dataset, write_ct_series
+from tests.study.dicom_factory import save_dataset, write_ct_series, write_enhanced_ct
 
 
 def warnings_about(study, *words):
@@ -280,15 +279,35 @@ def test_dicom_tree_is_searched_recursively(tmp_path):
     assert warnings_about(study, "DICOM/PA0/ST0/SE1/broken.dcm")
 
 
-def test_multi_frame_files_are_skipped_with_a_message(tmp_path):
+def test_enhanced_multi_frame_ct_loads_like_its_single_frame_series(tmp_path):
+    series = write_ct_series(tmp_path / "single", n_slices=6, shuffle=True)
+    single = open_study(tmp_path / "single")
+    write_enhanced_ct(tmp_path / "enhanced" / "ct.dcm", series)
+
+    study = open_study(tmp_path / "enhanced")
+
+    np.testing.assert_array_equal(study.voxels, series.hu)  # frames sorted by position, in HU
+    assert study.units is Units.HU and study.spacing_mm == single.spacing_mm
+    np.testing.assert_allclose(study.geometry.positions, single.geometry.positions)
+    assert study.dicom_windows == single.dicom_windows
+    assert study.warnings == []
+    # Each slice is labelled with its frame number, which is what a PACS shows.
+    frame_z = [float(p.PlanePositionSequence[0].ImagePositionPatient[2]) for p in
+               pydicom.dcmread(tmp_path / "enhanced" / "ct.dcm").PerFrameFunctionalGroupsSequence]
+    assert [frame_z[int(label) - 1] for label in study.slice_labels] == list(study.geometry.positions[:, 2])
+    assert study.geometry.frame_numbers == [int(label) for label in study.slice_labels]
+    assert list_series(tmp_path / "enhanced")[0].n_slices == 6
+
+
+def test_multi_frame_file_with_inconsistent_frame_descriptions_is_skipped(tmp_path):
     series = write_ct_series(tmp_path / "ct", n_slices=3)
-    ds = pydicom.dcmread(series.files[0])
-    ds.NumberOfFrames = 2
-    ds.PixelData = ds.PixelData * 2
-    ds.SOPInstanceUID = generate_uid()
-    save_dataset(ds, tmp_path / "ct" / "enhanced.dcm")
+    enhanced = pydicom.dcmread(write_enhanced_ct(tmp_path / "other" / "enhanced.dcm", series))
+    del enhanced.PerFrameFunctionalGroupsSequence[0]
+    save_dataset(enhanced, tmp_path / "ct" / "enhanced.dcm")
 
     study = open_study(tmp_path / "ct")
 
     assert study.n_slices == 3
-    assert warnings_about(study, "enhanced.dcm", "multi-frame")
+    assert warnings_about(study, "enhanced.dcm", "3 frames but 2 per-frame descriptions")
+
+
