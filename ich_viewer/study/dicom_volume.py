@@ -55,13 +55,18 @@ def load_dicom_series(
     source: Path,
     root: Path,
     spacing_mm: tuple[float, float, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Study:
-    """Read the pixels of one series into a Study (HU when it is CT)."""
+    """Read the pixels of one series into a Study (HU when it is CT).
+
+    progress(done, total) is called after each slice's pixels are read; it may raise
+    to stop the reading (the reader cancelled).
+    """
     warnings: list[str] = []
     name = _namer(root)
     slices = _keep_consistent_slices(slices, name, warnings)
     slices = _order_slices(slices, name, warnings)
-    voxels, slices, rescaled = _read_voxels(slices, source, name, warnings)
+    voxels, slices, rescaled = _read_voxels(slices, source, name, warnings, progress)
     warnings += _missing_tag_warnings(slices, name)
     first = slices[0].header
     units = _decide_units(voxels, first, rescaled, warnings)
@@ -153,7 +158,7 @@ def _sop_uid(dicom_slice: DicomSlice) -> str:
 # --- pixels -------------------------------------------------------------------------------
 
 
-def _read_voxels(slices, source, name, warnings) -> tuple[np.ndarray, list[DicomSlice], bool]:
+def _read_voxels(slices, source, name, warnings, progress=None) -> tuple[np.ndarray, list[DicomSlice], bool]:
     """Fill one preallocated float32 volume slice by slice (peak memory ~1x the volume).
 
     Returns the volume, the slices that made it in, and whether any rescale tag was found.
@@ -161,7 +166,9 @@ def _read_voxels(slices, source, name, warnings) -> tuple[np.ndarray, list[Dicom
     rows, cols = slices[0].size
     voxels = np.empty((len(slices), rows, cols), np.float32)
     kept, problems, rescaled = [], [], False
-    for dicom_slice in slices:
+    for done, dicom_slice in enumerate(slices):
+        if progress is not None:
+            progress(done, len(slices))
         try:
             stored = _stored_pixels(dicom_slice)
         except Exception as error:  # any decoder failure: skip the slice, keep the series

@@ -16,6 +16,7 @@ importing this module does not delay the main window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,11 +78,14 @@ def open_study(
     path: str | Path,
     series_uid: str | None = None,
     spacing_mm: tuple[float, float, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Study:
     """Load the study at `path`; for DICOM, `series_uid` or the best axial CT series.
 
     `spacing_mm` (z, y, x) is the spacing the user entered for image studies; DICOM
-    uses it only when the files carry none.
+    uses it only when the files carry none. `progress(done, total)` follows the
+    reading of a DICOM series' pixels, the slow part (decompression); it may raise
+    to stop.
     """
     path = Path(path)
     found = _identify(path)
@@ -91,7 +95,7 @@ def open_study(
 
     series, warnings = _dicom_series(found, path)
     uid, note = _pick_series(series, series_uid, path)
-    study = load_dicom_series(series[uid], path, found.root, spacing_mm)
+    study = load_dicom_series(series[uid], path, found.root, spacing_mm, progress)
     study.warnings[:0] = warnings + note
     return study
 

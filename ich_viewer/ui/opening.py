@@ -1,7 +1,12 @@
 """Opening a study from the GUI: series choice, voxel size, and errors the reader can act on.
 
 The three questions asked of the reader (which series, what voxel size, the
-error box) are methods so that tests and later features can replace them.
+error box) and the progress dialog are methods so that tests and later
+features can replace them.
+
+Reading the pixels (seconds for a large compressed series) shows a modal
+progress dialog with Cancel: the window keeps repainting and the reader can
+give up, instead of facing a frozen window.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from ich_viewer.study.model import Study
 from ich_viewer.ui.dialogs import SeriesPickerDialog, SpacingAnswer, SpacingDialog
@@ -77,8 +82,7 @@ class StudyOpener:
             return None
 
         def reopen(loader) -> Study:
-            with busy_cursor():
-                return loader.open_study(path, spacing_mm=answer.spacing_mm)
+            return self._read(loader, path, spacing_mm=answer.spacing_mm)
 
         return self._guarded(path, reopen)
 
@@ -107,8 +111,7 @@ class StudyOpener:
         folder = study_folder(path)
         remembered = self._settings.has_spacing(folder)
         spacing = self._settings.spacing_for(folder) if remembered else None
-        with busy_cursor():
-            study = loader.open_study(path, series_uid=series_uid, spacing_mm=spacing)
+        study = self._read(loader, path, series_uid=series_uid, spacing_mm=spacing)
         if study.is_hu or study.spacing_mm is not None or remembered or not ask_spacing:
             return study
         answer = self.ask_spacing(folder)
@@ -117,9 +120,24 @@ class StudyOpener:
         self._settings.remember_spacing(folder, answer.spacing_mm)
         if answer.spacing_mm is None:
             return study
-        with busy_cursor():
-            # Reload rather than patch the Study: the loader owns what spacing implies.
-            return loader.open_study(path, series_uid=series_uid, spacing_mm=answer.spacing_mm)
+        # Reload rather than patch the Study: the loader owns what spacing implies.
+        return self._read(loader, path, series_uid=series_uid, spacing_mm=answer.spacing_mm)
+
+    def _read(self, loader, path: Path, **options) -> Study:
+        """loader.open_study with a progress dialog; Cancel in it opens nothing."""
+        dialog = self.progress_dialog(path)
+
+        def progress(done: int, total: int) -> None:
+            dialog.setMaximum(total)
+            dialog.setValue(done)  # a modal dialog processes events here: the window repaints
+            if dialog.wasCanceled():
+                raise _Cancelled
+
+        try:
+            with busy_cursor():
+                return loader.open_study(path, progress=progress, **options)
+        finally:
+            dialog.close()
 
     def _pick_series(self, series: list) -> str | None:
         if len(series) <= 1:
@@ -135,6 +153,15 @@ class StudyOpener:
 
     def ask_spacing(self, folder: Path) -> SpacingAnswer:
         return SpacingDialog.ask(folder, self._parent)
+
+    def progress_dialog(self, path: Path) -> QProgressDialog:
+        dialog = QProgressDialog(f"Reading {path.name} ...", "Cancel", 0, 1, self._parent)
+        dialog.setWindowTitle("Opening study")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(500)  # only shown when reading takes longer than this
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        return dialog
 
     def show_error(self, path: Path, message: str) -> None:
         QMessageBox.critical(self._parent, "Cannot open study", f"{path}\n\n{message}")

@@ -299,6 +299,23 @@ def test_enhanced_multi_frame_ct_loads_like_its_single_frame_series(tmp_path):
     assert list_series(tmp_path / "enhanced")[0].n_slices == 6
 
 
+def test_reading_reports_progress_and_stops_when_told(tmp_path):
+    write_ct_series(tmp_path / "ct", n_slices=4)
+    seen = []
+    open_study(tmp_path / "ct", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4)]
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_third(done, total):
+        if done == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        open_study(tmp_path / "ct", progress=stop_at_third)
+
+
 def test_multi_frame_file_with_inconsistent_frame_descriptions_is_skipped(tmp_path):
     series = write_ct_series(tmp_path / "ct", n_slices=3)
     enhanced = pydicom.dcmread(write_enhanced_ct(tmp_path / "other" / "enhanced.dcm", series))

@@ -35,6 +35,21 @@ def isolated_settings(tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def no_blocking_message_boxes(monkeypatch):
+    """A message box nobody expected would wait for a click forever (offscreen, in CI):
+    fail at once with its text instead. Tests that expect one replace these again."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def unexpected(kind):
+        def show(parent, title, text, *args, **kwargs):
+            raise AssertionError(f"unexpected {kind} message box: {title}: {text}")
+        return show
+
+    for kind in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, kind, unexpected(kind))
+
+
+@pytest.fixture(autouse=True)
 def no_dangling_qthreads(monkeypatch, qapp):
     """Fail a test that leaves a QThread (or a QThreadPool task) running, as napari does."""
     started: list[weakref.ref] = []

@@ -40,8 +40,11 @@ class FakeLoader:
             raise self.error
         return self.series_list
 
-    def open_study(self, path, series_uid=None, spacing_mm=None):
+    def open_study(self, path, series_uid=None, spacing_mm=None, progress=None):
         self.calls.append(dict(path=Path(path), series_uid=series_uid, spacing_mm=spacing_mm))
+        for done in range(3):  # reading three slices
+            if progress:
+                progress(done, 3)
         return self.study if spacing_mm is None else make_display_study(spacing_mm=spacing_mm)
 
 
@@ -232,3 +235,32 @@ def test_file_menu_open_folder_and_open_file(window, fake_loader, monkeypatch, t
     window.actions_by_name["open_folder"].trigger()
     window.actions_by_name["open_file"].trigger()
     assert [call["path"] for call in loader.calls] == [tmp_path, tmp_path / "1.dcm"]
+
+
+class CancelledProgress:
+    """A progress dialog whose Cancel the reader pressed once reading began."""
+
+    def __init__(self):
+        self.values: list[int] = []
+        self.closed = False
+
+    def setMaximum(self, total):
+        self.total = total
+
+    def setValue(self, done):
+        self.values.append(done)
+
+    def wasCanceled(self):
+        return bool(self.values)
+
+    def close(self):
+        self.closed = True
+
+
+def test_cancelling_the_progress_dialog_opens_nothing(window, fake_loader, monkeypatch, message_boxes, tmp_path):
+    fake_loader(study=make_hu_study())
+    progress = CancelledProgress()
+    monkeypatch.setattr(window.opener, "progress_dialog", lambda path: progress)
+    assert window.open_study(tmp_path) is False
+    assert progress.values == [0] and progress.total == 3 and progress.closed
+    assert window.study is None and message_boxes == []

@@ -143,7 +143,7 @@ def test_an_8_bit_study_without_voxel_size_shows_no_volume_until_it_is_entered(
 
     monkeypatch.setattr(opening.StudyOpener, "ask_spacing", lambda self, folder: SpacingAnswer(True, (5.0, 0.5, 0.5)))
     reopened = SimpleNamespace(StudyLoadError=StudyLoadError,
-                               open_study=lambda path, series_uid=None, spacing_mm=None:
+                               open_study=lambda path, series_uid=None, spacing_mm=None, progress=None:
                                make_display_study(spacing_mm=spacing_mm))
     monkeypatch.setattr(opening, "_loader", lambda: reopened)
     panel.spacing_button.click()
