@@ -138,6 +138,7 @@ class StudyOpener:
                 return loader.open_study(path, progress=progress, **options)
         finally:
             dialog.close()
+            dialog.deleteLater()  # one dialog per read: do not pile them up under the window
 
     def _pick_series(self, series: list) -> str | None:
         if len(series) <= 1:

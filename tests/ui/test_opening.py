@@ -256,6 +256,9 @@ class CancelledProgress:
     def close(self):
         self.closed = True
 
+    def deleteLater(self):
+        pass
+
 
 def test_cancelling_the_progress_dialog_opens_nothing(window, fake_loader, monkeypatch, message_boxes, tmp_path):
     fake_loader(study=make_hu_study())
