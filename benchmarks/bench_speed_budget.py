@@ -22,7 +22,7 @@ from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa
 from ich_viewer.segmentation.postprocessing import postprocess  # noqa: E402
 from ich_viewer.segmentation.preprocessing import NETWORK_SIZE, network_input  # noqa: E402
 from ich_viewer.study.model import Units  # noqa: E402
-from ich_viewer.training.baselines import _median_seconds  # noqa: E402
+from ich_viewer.training.baselines import median_seconds  # noqa: E402
 from ich_viewer.training.train import configure_tensorflow  # noqa: E402
 
 N_SLICES = 30
@@ -31,7 +31,7 @@ HALF_WIDTHS = (8, 12, 20, 32, 48)
 
 
 def ms_per_slice(call, repeats: int) -> float:
-    return 1000 * _median_seconds(call, repeats) / N_SLICES
+    return 1000 * median_seconds(call, repeats) / N_SLICES
 
 
 def main(repeats: int) -> dict:

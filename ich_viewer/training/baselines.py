@@ -102,7 +102,7 @@ def baseline_tables(data: Path, runs_dir: Path) -> dict:
     return tables
 
 
-def _median_seconds(call, repeats: int) -> float:
+def median_seconds(call, repeats: int) -> float:
     call()  # warm-up
     times = []
     for _ in range(repeats):
@@ -139,14 +139,14 @@ def inference_cost(repeats: int = 5) -> dict:
     figures = {}
     for name, run in (("ich_unet25d", run_ours), ("reference_unet", run_reference)):
         figures[name] = {
-            "ms_per_slice_single": 1000 * _median_seconds(lambda r=run: r(study[:1]), repeats),
-            "ms_per_30_slice_study": 1000 * _median_seconds(lambda r=run: r(study), repeats),
+            "ms_per_slice_single": 1000 * median_seconds(lambda r=run: r(study[:1]), repeats),
+            "ms_per_30_slice_study": 1000 * median_seconds(lambda r=run: r(study), repeats),
         }
         figures[name]["ms_per_slice_in_study"] = figures[name]["ms_per_30_slice_study"] / 30
     figures["speedup_vs_reference"] = (figures["reference_unet"]["ms_per_30_slice_study"]
                                        / figures["ich_unet25d"]["ms_per_30_slice_study"])
     # What compiling buys ours, against calling its layers one by one.
-    layer_by_layer = _median_seconds(lambda: run_ours(study, lambda x: network(x, training=False)), repeats)
+    layer_by_layer = median_seconds(lambda: run_ours(study, lambda x: network(x, training=False)), repeats)
     figures["ich_unet25d_compiled_speedup"] = layer_by_layer * 1000 / figures["ich_unet25d"]["ms_per_30_slice_study"]
     figures["note"] = f"median of {repeats}, CPU, {_threads()} threads, includes pre/postprocessing"
     return figures
