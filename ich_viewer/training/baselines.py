@@ -124,7 +124,7 @@ def inference_cost(repeats: int = 5) -> dict:
     study = rng.integers(-1000, 1500, (30, 512, 512)).astype(np.float32)
     # Both run the way the engine runs ours: as one compiled graph.
     network = ich_unet25d()
-    ours, reference = compiled(network), compiled(reference_unet())
+    ours, reference = compiled(network, NETWORK_SIZE), compiled(reference_unet(), 160)
 
     def run_ours(volume, forward=ours):
         prob = np.asarray(forward(network_input(volume, Units.HU)))[..., 0]

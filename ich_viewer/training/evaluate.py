@@ -19,7 +19,8 @@ import numpy as np
 from ich_viewer import paths
 from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD
-from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study, Units
+from ich_viewer.segmentation.preprocessing import to_unit_range
+from ich_viewer.study.model import Study, Units
 from ich_viewer.training.ct_ich import SUBTYPES, CTIchPatient, read_patients
 from ich_viewer.training.folds import N_FOLDS, load_folds
 from ich_viewer.training.metrics import dice, per_slice_dice, roc_auc, sensitivity_specificity
@@ -49,12 +50,14 @@ class PatientOutcome:
 
 
 def hyperdense_fraction(display_slices: np.ndarray, mask: np.ndarray) -> float:
-    """Fraction of the mask's pixels at HYPERDENSE_HU or more, from 8-bit brain-window images."""
+    """Fraction of the mask's pixels at HYPERDENSE_HU or more, from 8-bit brain-window images.
+
+    Compared in the network's own [0, 1] brain-window scale, where both kinds of image meet.
+    """
     if not mask.any():
         return math.nan
-    window = CT_ICH_BRAIN_WINDOW
-    hu = window.low + display_slices[mask].astype(np.float64) / 255.0 * window.width
-    return float((hu >= HYPERDENSE_HU).mean())
+    threshold = to_unit_range(np.array([HYPERDENSE_HU]), Units.HU)[0]
+    return float((to_unit_range(display_slices[mask], Units.DISPLAY) >= threshold).mean())
 
 
 def study_of(patient: CTIchPatient) -> Study:
