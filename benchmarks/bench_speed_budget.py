@@ -20,8 +20,9 @@ import numpy as np  # noqa: E402
 from ich_viewer.segmentation.engine import compiled  # noqa: E402
 from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa: E402
 from ich_viewer.segmentation.postprocessing import postprocess  # noqa: E402
-from ich_viewer.segmentation.preprocessing import NETWORK_SIZE, network_input  # noqa: E402
-from ich_viewer.study.model import Units  # noqa: E402
+from ich_viewer.segmentation.model_file import Thresholds  # noqa: E402
+from ich_viewer.segmentation.preprocessing import N_CHANNELS, NETWORK_SIZE, network_batch, study_views  # noqa: E402
+from ich_viewer.study.model import Study, Units  # noqa: E402
 from ich_viewer.training.baselines import median_seconds  # noqa: E402
 from ich_viewer.training.train import configure_tensorflow  # noqa: E402
 
@@ -39,9 +40,17 @@ def main(repeats: int) -> dict:
     rng = np.random.default_rng(0)
     study = rng.integers(-1000, 1500, (N_SLICES, 512, 512)).astype(np.float32)
     probability = rng.random((N_SLICES, NETWORK_SIZE, NETWORK_SIZE), dtype=np.float32)
+    hu_study = Study(study, Units.HU, None, ".")
+
+    def prepare():
+        brain, bone = study_views(hu_study)
+        return network_batch(brain, bone, range(N_SLICES))
+
+    brain, bone = study_views(hu_study)
     figures = {
-        "preprocessing": ms_per_slice(lambda: network_input(study, Units.HU), repeats),
-        "postprocessing": ms_per_slice(lambda: postprocess(probability, (512, 512)), repeats),
+        "preprocessing": ms_per_slice(prepare, repeats),
+        "postprocessing": ms_per_slice(lambda: postprocess(probability, brain, bone, (512, 512), Thresholds()),
+                                       repeats),
     }
     reference = compiled(reference_unet(), 160)
     x = rng.random((N_SLICES, 160, 160, 1), dtype=np.float32)
@@ -50,7 +59,7 @@ def main(repeats: int) -> dict:
         network = ich_unet25d(widths=widths)
         for size in (256, 192, 128):
             forward = compiled(network, size)
-            x = rng.random((N_SLICES, size, size, 3), dtype=np.float32)
+            x = rng.random((N_SLICES, size, size, N_CHANNELS), dtype=np.float32)
             figures[f"ours_{label}_network_{size}"] = ms_per_slice(lambda x=x, forward=forward: forward(x), repeats)
     # The most any network of ours could gain: its own time zero, the reference charged
     # the same pre- and postprocessing (its own resizing costs about as much).

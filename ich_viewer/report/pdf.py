@@ -46,6 +46,7 @@ from ich_viewer.report.chart import area_chart
 from ich_viewer.report.fonts import FONT, FONT_BOLD, register_fonts
 from ich_viewer.report.validation import load_metrics, metric_rows
 from ich_viewer.segmentation.result import SegmentationResult
+from ich_viewer.study.export_window import export_window_text
 from ich_viewer.study.model import Study, Window
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -392,6 +393,8 @@ def _input_quality(report: _Report) -> list:
         ("Voxel spacing", spacing),
         ("Slice thickness", f"{thickness:.3g} mm" if thickness else "not recorded"),
     ]
+    if not study.is_hu:
+        rows.append(("Export window", export_window_text(study)))
     scanner_parts = (
         metadata.manufacturer,
         metadata.kvp and f"{metadata.kvp} kV",

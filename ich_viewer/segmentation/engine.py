@@ -1,4 +1,4 @@
-"""The inference engine: device choice, loading with a checksum, warm-up, batched segmentation.
+"""The inference engine: device choice, loading by manifest with a checksum, warm-up, batched segmentation.
 
 Used by the viewer's worker thread and by the headless commands. TensorFlow
 is imported on first use, never at import time.
@@ -8,37 +8,40 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ich_viewer.segmentation.model_file import verified_sha256
-from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD, MASK_THRESHOLD, postprocess
-from ich_viewer.segmentation.preprocessing import (
-    CONTEXT_SLICES,
-    NETWORK_SIZE,
-    network_view,
-    stack_neighbours,
+from ich_viewer.segmentation.model_file import (
+    ModelFileError,
+    NetworkManifest,
+    Thresholds,
+    read_manifest,
+    shipped_network_path,
 )
+from ich_viewer.segmentation.postprocessing import postprocess
+from ich_viewer.segmentation.preprocessing import network_batch, study_views
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "ich_unet25d"
-MODEL_VERSION = "1.0"
-PREPROCESSING = (f"brain window L40/W120 HU (8-bit images used as is) scaled to 0-1, "
-                 f"resized to {NETWORK_SIZE}x{NETWORK_SIZE}, slice plus {CONTEXT_SLICES} neighbour "
-                 f"each side as channels")
-
-
 class SegmentationCancelled(Exception):
     pass
 
 
-def default_model_path() -> Path:
-    from ich_viewer.training.pipeline import shipped_network_path  # noqa: PLC0415
+@dataclass
+class NetworkOutput:
+    """What the network saw and said, at its own resolution (z, S, S)."""
 
+    probability: np.ndarray
+    brain: np.ndarray
+    bone: np.ndarray | None
+
+
+def default_model_path() -> Path:
+    """What the viewer runs: the network trained on all CT-ICH patients."""
     return shipped_network_path("final")
 
 
@@ -75,7 +78,11 @@ def compiled(model, size: int):
 
 
 class SegmentationEngine:
-    """Owns one network; call load() once (slow), then segment() per study."""
+    """Owns one network; call load() once (slow), then segment() per study.
+
+    The network's manifest (beside its weights) says how to prepare its input and
+    read its output, so any network with a manifest loads without a code change.
+    """
 
     def __init__(self, model_path: Path | None = None, force_cpu: bool = False, batch_size: int = 8):
         self.model_path = Path(model_path) if model_path else default_model_path()
@@ -83,37 +90,60 @@ class SegmentationEngine:
         self.batch_size = batch_size
         self.device = ""
         self.info: ModelInfo | None = None
+        self.manifest: NetworkManifest | None = None
         self._model = None
 
     def load(self) -> ModelInfo:
         if self._model is not None:
             return self.info
-        sha256 = verified_sha256(self.model_path)
+        manifest = read_manifest(self.model_path)
         self.device = configure_device(self.force_cpu)
         import keras  # noqa: PLC0415
 
         self._model = keras.models.load_model(self.model_path, compile=False)
-        self._forward = compiled(self._model, NETWORK_SIZE)
-        self.info = ModelInfo(MODEL_NAME, MODEL_VERSION, sha256, MASK_THRESHOLD, DETECTION_THRESHOLD,
-                              PREPROCESSING)
-        self._predict(np.zeros((1, NETWORK_SIZE, NETWORK_SIZE, 2 * CONTEXT_SLICES + 1), np.float32))
+        if self._model.input_shape[-1] != manifest.input.channels:
+            raise ModelFileError(f"{self.model_path}: the network takes {self._model.input_shape[-1]} channels, "
+                                 f"its manifest describes {manifest.input.channels}")
+        spec = manifest.input
+        self._forward = compiled(self._model, spec.size)
+        self.manifest = manifest
+        self.info = ModelInfo(manifest.name, manifest.version, manifest.sha256, manifest.thresholds.mask,
+                              manifest.thresholds.detection, spec.describe())
+        self._predict(np.zeros((1, spec.size, spec.size, spec.channels), np.float32))
         return self.info
 
     def segment(self, study: Study, progress: Callable[[int, int], None] | None = None,
-                is_cancelled: Callable[[], bool] | None = None) -> SegmentationResult:
-        """Segment every slice; progress(done, total) after each batch; cancellation between batches."""
+                is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True) -> SegmentationResult:
+        """Segment every slice; progress(done, total) after each batch; cancellation between batches.
+
+        with_bone=False withholds the study's bone window (evaluation of studies without one).
+        """
+        output = self.network_output(study, progress, is_cancelled, with_bone)
+        return self.interpret(output, study.voxels.shape[1:])
+
+    def network_output(self, study: Study, progress: Callable[[int, int], None] | None = None,
+                       is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True) -> NetworkOutput:
+        """The network's raw probabilities at its own resolution, with the views it saw."""
         self.load()
-        view = network_view(study.voxels, study.units)
+        spec = self.manifest.input
+        brain, bone = study_views(study, spec, with_bone)
         n = study.n_slices
-        probability = np.empty((n, NETWORK_SIZE, NETWORK_SIZE), np.float32)
+        probability = np.empty((n, spec.size, spec.size), np.float32)
         for start in range(0, n, self.batch_size):
             if is_cancelled and is_cancelled():
                 raise SegmentationCancelled()
             indices = range(start, min(start + self.batch_size, n))
-            probability[indices.start:indices.stop] = self._predict(stack_neighbours(view, indices))
+            batch = network_batch(brain, bone, indices, spec.context_slices)
+            probability[indices.start:indices.stop] = self._predict(batch)
             if progress:
                 progress(indices.stop, n)
-        prob, mask, scores = postprocess(probability, study.voxels.shape[1:])
+        return NetworkOutput(probability, brain, bone)
+
+    def interpret(self, output: NetworkOutput, study_shape_yx: tuple[int, int],
+                  thresholds: Thresholds | None = None) -> SegmentationResult:
+        """The mask, slice scores and decision from the network's output (the manifest's thresholds)."""
+        thresholds = thresholds or self.manifest.thresholds
+        prob, mask, scores = postprocess(output.probability, output.brain, output.bone, study_shape_yx, thresholds)
         return SegmentationResult(prob, mask, scores, self.info, self.device)
 
     def _predict(self, batch: np.ndarray) -> np.ndarray:

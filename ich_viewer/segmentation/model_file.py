@@ -1,13 +1,52 @@
-"""Shipped network files and their sha256, checked before a network is loaded."""
+"""A shipped network: its weights and the manifest beside them (models/<name>.json).
+
+The manifest says everything the engine needs to run the network without a
+code change (as nnU-Net's plans.json does): the input it expects (size,
+neighbouring slices, brain and bone windows), the thresholds that turn its
+output into a mask and a decision, what it was trained on, its version, and
+the sha256 of its weights, checked before they are loaded.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+from ich_viewer import paths
+from ich_viewer.segmentation.preprocessing import CT_ICH_INPUT, NetworkInput
+from ich_viewer.study.model import Window
+
+MANIFEST_FORMAT = 1
 
 
 class ModelFileError(Exception):
-    """The network file is missing, or is not the file we shipped."""
+    """The network or its manifest is missing, unreadable, or not what was shipped."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How the network's probabilities become a mask and a study-level decision."""
+
+    mask: float = 0.5  # probability at or above which a pixel is hemorrhage
+    detection: float = 0.5  # a lesion (or slice) counts as a finding at this score
+    # Outlines are grouped into lesions (3-D connected across slices); a lesion smaller
+    # than this many network pixels (about 2 mm^2 each) is noise, not a finding.
+    min_lesion_px: int = 12
+    # Outlines are kept only inside the skull (see postprocessing.intracranial_space).
+    inside_skull_only: bool = True
+
+
+@dataclass(frozen=True)
+class NetworkManifest:
+    name: str  # e.g. "ich_unet25d"
+    version: str
+    weights: str  # file name of the weights, beside the manifest
+    sha256: str  # of the weights
+    input: NetworkInput = CT_ICH_INPUT
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    training: str = ""  # what it was trained on, in one paragraph
 
 
 def file_sha256(path: Path) -> str:
@@ -18,26 +57,70 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sha256_path(path: Path) -> Path:
-    return path.with_name(path.name + ".sha256")
+def shipped_network_path(name: str) -> Path:
+    """models/ich_unet25d_final.keras, models/ich_unet25d_fold0.keras, ..."""
+    return paths.models_dir() / f"ich_unet25d_{name}.keras"
 
 
-def write_sha256(path: Path) -> str:
-    digest = file_sha256(path)
-    sha256_path(path).write_text(f"{digest}  {path.name}\n")
-    return digest
+def manifest_path(weights: Path) -> Path:
+    """models/ich_unet25d_final.keras -> models/ich_unet25d_final.json"""
+    return weights.with_suffix(".json")
 
 
-def verified_sha256(path: Path) -> str:
-    """The file's sha256, after checking it against the .sha256 shipped beside it."""
+def write_manifest(weights: Path, name: str, version: str, training: str,
+                   network_input: NetworkInput = CT_ICH_INPUT,
+                   thresholds: Thresholds | None = None) -> NetworkManifest:
+    manifest = NetworkManifest(name, version, weights.name, file_sha256(weights), network_input,
+                               thresholds or Thresholds(), training)
+    _write(manifest, manifest_path(weights))
+    return manifest
+
+
+def _write(manifest: NetworkManifest, path: Path) -> None:
+    record = {"format": MANIFEST_FORMAT, **asdict(manifest)}
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def update_thresholds(weights: Path, thresholds: Thresholds) -> NetworkManifest:
+    """Rewrite a network's manifest with new thresholds (chosen by `ich-viewer evaluate`)."""
+    manifest = replace(read_manifest(weights), thresholds=thresholds)
+    _write(manifest, manifest_path(weights))
+    return manifest
+
+
+def read_manifest(weights: Path) -> NetworkManifest:
+    """The manifest of these weights, after checking the weights are the ones it describes."""
+    path = manifest_path(weights)
+    if not weights.exists():
+        raise ModelFileError(f"{weights}: network file not found")
     if not path.exists():
-        raise ModelFileError(f"{path}: network file not found")
-    expected_file = sha256_path(path)
-    if not expected_file.exists():
-        raise ModelFileError(f"{expected_file}: checksum file not found")
-    expected = expected_file.read_text().split()[0]
-    actual = file_sha256(path)
-    if actual != expected:
-        raise ModelFileError(f"{path}: sha256 {actual[:12]}... does not match the shipped {expected[:12]}... "
-                             "(file corrupt or replaced)")
-    return actual
+        raise ModelFileError(f"{path}: manifest not found (every shipped network has one)")
+    try:
+        record = json.loads(path.read_text())
+        manifest = _from_record(record)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelFileError(f"{path}: not a readable network manifest ({error})") from None
+    if manifest.weights != weights.name:
+        raise ModelFileError(f"{path}: describes {manifest.weights}, not {weights.name}")
+    actual = file_sha256(weights)
+    if actual != manifest.sha256:
+        raise ModelFileError(f"{weights}: sha256 {actual[:12]}... does not match the manifest's "
+                             f"{manifest.sha256[:12]}... (file corrupt or replaced)")
+    return manifest
+
+
+def _from_record(record: dict) -> NetworkManifest:
+    if record.get("format") != MANIFEST_FORMAT:
+        raise ValueError(f"manifest format {record.get('format')!r}, this program reads {MANIFEST_FORMAT}")
+    given = record["input"]
+    bone = given.get("bone_window")
+    network_input = NetworkInput(
+        size=int(given["size"]),
+        context_slices=int(given["context_slices"]),
+        brain_window=Window(**given["brain_window"]),
+        bone_window=Window(**bone) if bone else None,
+    )
+    return NetworkManifest(
+        name=record["name"], version=record["version"], weights=record["weights"], sha256=record["sha256"],
+        input=network_input, thresholds=Thresholds(**record["thresholds"]), training=record.get("training", ""),
+    )

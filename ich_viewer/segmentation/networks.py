@@ -26,7 +26,7 @@ def _res_block(x, filters: int):
     return layers.Activation("relu")(layers.Add()([y, shortcut]))
 
 
-def ich_unet25d(channels: int = 3, widths=(16, 24, 40, 64, 96)):
+def ich_unet25d(channels: int = 4, widths=(16, 24, 40, 64, 96)):
     """Our network: input (h, w, channels) in [0, 1], output hemorrhage probability (h, w, 1)."""
     keras = _keras()
     layers = keras.layers

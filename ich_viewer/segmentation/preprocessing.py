@@ -1,34 +1,99 @@
 """The one way a Study slice becomes network input, for training and inference alike.
 
-The network sees the CT-ICH brain window (level 40, width 120 HU) scaled to
-[0, 1], resized to NETWORK_SIZE x NETWORK_SIZE, with the slice above and below
-as extra channels (2.5D). CT-ICH JPGs are already that window rendered to
-0..255, so an 8-bit display slice is simply divided by 255; a Hounsfield-unit
-slice is windowed the same way. Checked on the HU subset: the windowed HU
-slice matches the JPG of the same slice (mean absolute difference about
-5 grey levels of 255, the JPEG noise), after a 90-degree rotation that the
-subset's NIfTI export introduced.
+The network sees, per slice, four channels at NETWORK_SIZE x NETWORK_SIZE:
+
+- the CT-ICH brain window (level 40, width 120 HU) scaled to [0, 1], for the
+  slice and its neighbour on each side (2.5D);
+- the CT-ICH bone window (level 700, width 3200 HU) of the slice itself, which
+  tells bone (the inner table, the skull base) from blood where the brain
+  window saturates both to white. A study without a bone window (a folder of
+  brain-window images) gets a channel of zeros, which the network was trained
+  to read as "absent" (channel dropout).
+
+A Hounsfield-unit slice is windowed directly. An 8-bit display slice is first
+mapped back to HU through the window it was exported with (Study.export_window:
+known for the CT-ICH layout, estimated from the image otherwise, or set by the
+reader), then windowed the same way; with no export window the CT-ICH brain
+window is assumed, so a CT-ICH JPG is simply divided by 255. Checked on the HU
+subset: the windowed HU slice matches the JPG of the same slice (mean absolute
+difference about 5 grey levels of 255, the JPEG noise), after a 90-degree
+rotation that the subset's NIfTI export introduced.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
-from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Units
+from ich_viewer.study.model import CT_ICH_BONE_WINDOW, CT_ICH_BRAIN_WINDOW, Units, Window
 
 NETWORK_SIZE = 256
 CONTEXT_SLICES = 1  # neighbours on each side given as channels
-N_CHANNELS = 2 * CONTEXT_SLICES + 1
+BRAIN_CHANNELS = 2 * CONTEXT_SLICES + 1
+N_CHANNELS = BRAIN_CHANNELS + 1  # and the slice's bone window
+# 8-bit values that mean "beyond the export window" (JPEG noise moves 0 and 255 a little).
+SATURATED_WHITE = 250
+SATURATED_BLACK = 3
 
 
-def to_unit_range(slices: np.ndarray, units: Units) -> np.ndarray:
-    """Map HU or 8-bit display values to the brain window in [0, 1] (float32)."""
+@dataclass(frozen=True)
+class NetworkInput:
+    """What a network expects; read from its manifest, so a new network needs no code change."""
+
+    size: int = NETWORK_SIZE
+    context_slices: int = CONTEXT_SLICES
+    brain_window: Window = CT_ICH_BRAIN_WINDOW
+    bone_window: Window | None = CT_ICH_BONE_WINDOW  # None: the network has no bone channel
+
+    @property
+    def channels(self) -> int:
+        return 2 * self.context_slices + 1 + (self.bone_window is not None)
+
+    def describe(self) -> str:
+        """One line for the report and the model card."""
+        brain = self.brain_window
+        text = (f"brain window L{brain.level:g}/W{brain.width:g} HU scaled to 0-1 (8-bit images mapped "
+                f"through their export window), slice plus {self.context_slices} neighbour each side")
+        if self.bone_window is not None:
+            bone = self.bone_window
+            text += f", bone window L{bone.level:g}/W{bone.width:g} of the slice (zeros when absent)"
+        return text + f", resized to {self.size}x{self.size}"
+
+
+CT_ICH_INPUT = NetworkInput()
+
+
+def display_to_hu(slices: np.ndarray, export_window: Window) -> np.ndarray:
+    """8-bit display values back to the HU they stood for in the window they were exported with."""
+    return export_window.low + np.asarray(slices, np.float32) * (export_window.width / 255.0)
+
+
+def in_window(hu: np.ndarray, window: Window) -> np.ndarray:
+    return np.clip((np.asarray(hu, np.float32) - window.low) / window.width, 0.0, 1.0)
+
+
+def to_unit_range(slices: np.ndarray, units: Units, export_window: Window | None = None,
+                  brain_window: Window = CT_ICH_BRAIN_WINDOW) -> np.ndarray:
+    """Map HU or 8-bit display values to the brain window in [0, 1] (float32).
+
+    An 8-bit slice with no export window is taken to be in the CT-ICH brain window.
+    Through another export window, white stays white and black stays black: a
+    saturated pixel is "at least" the window's edge, and in a head that is bone
+    (or air). Read back as the edge value instead, the skull of a narrow export
+    (L30/W80: 70 HU) looked like a rim of blood to the network.
+    """
     slices = np.asarray(slices, dtype=np.float32)
     if units is Units.HU:
-        window = CT_ICH_BRAIN_WINDOW
-        return np.clip((slices - window.low) / window.width, 0.0, 1.0)
-    return np.clip(slices / 255.0, 0.0, 1.0)
+        return in_window(slices, brain_window)
+    export_window = export_window or CT_ICH_BRAIN_WINDOW
+    if export_window == brain_window:
+        return np.clip(slices / 255.0, 0.0, 1.0)
+    unit = in_window(display_to_hu(slices, export_window), brain_window)
+    unit[slices >= SATURATED_WHITE] = 1.0
+    unit[slices <= SATURATED_BLACK] = 0.0
+    return unit
 
 
 def resize_slices(slices: np.ndarray, size: int) -> np.ndarray:
@@ -41,30 +106,66 @@ def resize_slices(slices: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def stack_neighbours(slices: np.ndarray, indices=None) -> np.ndarray:
-    """(z, h, w) -> (n, h, w, N_CHANNELS): each slice with its neighbours, edges repeated."""
+def stack_neighbours(slices: np.ndarray, indices=None, context: int = CONTEXT_SLICES) -> np.ndarray:
+    """(z, h, w) -> (n, h, w, 2 * context + 1): each slice with its neighbours, edges repeated."""
     z = slices.shape[0]
     indices = range(z) if indices is None else indices
-    offsets = range(-CONTEXT_SLICES, CONTEXT_SLICES + 1)
+    offsets = range(-context, context + 1)
     return np.stack(
         [np.stack([slices[min(max(i + o, 0), z - 1)] for o in offsets], axis=-1) for i in indices]
     )
 
 
-def network_view(voxels: np.ndarray, units: Units, size: int = NETWORK_SIZE) -> np.ndarray:
-    """A study (z, y, x) as the network sees it: (z, size, size) in [0, 1].
+def network_batch(brain: np.ndarray, bone: np.ndarray | None, indices,
+                  context: int = CONTEXT_SLICES) -> np.ndarray:
+    """The network's input for these slices: (n, h, w, channels); bone None for a network without one."""
+    indices = list(indices)
+    brain_channels = stack_neighbours(brain, indices, context)
+    if bone is None:
+        return brain_channels
+    return np.concatenate([brain_channels, bone[indices][..., None]], axis=-1)
+
+
+def network_view(voxels: np.ndarray, units: Units, size: int = NETWORK_SIZE,
+                 export_window: Window | None = None, brain_window: Window = CT_ICH_BRAIN_WINDOW) -> np.ndarray:
+    """A study's brain window as the network sees it: (z, size, size) in [0, 1].
 
     Slice by slice, so a 300-slice study never needs a full-size float copy.
     """
     out = np.empty((voxels.shape[0], size, size), dtype=np.float32)
     for z in range(voxels.shape[0]):
-        out[z] = resize_slices(to_unit_range(voxels[z:z + 1], units), size)[0]
+        out[z] = resize_slices(to_unit_range(voxels[z:z + 1], units, export_window, brain_window), size)[0]
     return out
 
 
-def network_input(voxels: np.ndarray, units: Units, size: int = NETWORK_SIZE) -> np.ndarray:
-    """A whole study (z, y, x) -> network input (z, size, size, N_CHANNELS) float32."""
-    return stack_neighbours(network_view(voxels, units, size))
+def bone_view(voxels: np.ndarray, units: Units, bone_voxels: np.ndarray | None,
+              size: int = NETWORK_SIZE, bone_window: Window = CT_ICH_BONE_WINDOW) -> np.ndarray:
+    """A study's bone window as the network sees it: (z, size, size) in [0, 1]; zeros if it has none.
+
+    8-bit bone images (bone_voxels) are taken to be in the CT-ICH bone window.
+    """
+    out = np.zeros((voxels.shape[0], size, size), dtype=np.float32)
+    if units is Units.HU:
+        for z in range(voxels.shape[0]):
+            out[z] = resize_slices(in_window(voxels[z:z + 1], bone_window), size)[0]
+    elif bone_voxels is not None:
+        for z in range(voxels.shape[0]):
+            out[z] = resize_slices(np.asarray(bone_voxels[z:z + 1], np.float32) / 255.0, size)[0]
+    return out
+
+
+def study_views(study, spec: NetworkInput = CT_ICH_INPUT,
+                with_bone: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """(brain, bone) views of a Study for a network; with_bone=False withholds the bone window.
+
+    bone is None for a network without a bone channel, zeros when the study has none.
+    """
+    brain = network_view(study.voxels, study.units, spec.size, study.export_window, spec.brain_window)
+    if spec.bone_window is None:
+        return brain, None
+    if not with_bone:
+        return brain, np.zeros_like(brain)
+    return brain, bone_view(study.voxels, study.units, study.bone_voxels, spec.size, spec.bone_window)
 
 
 def to_study_grid(maps: np.ndarray, shape_yx: tuple[int, int]) -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ich_viewer.study.errors import StudyLoadError
+from ich_viewer.study.export_window import estimate_export_window, window_text
 from ich_viewer.study.files import (
     describe_problems,
     files_in,
@@ -23,12 +24,13 @@ from ich_viewer.study.files import (
     natural_key,
     skipped_file_warnings,
 )
-from ich_viewer.study.model import Study, Units
+from ich_viewer.study.model import CT_ICH_BONE_WINDOW, CT_ICH_BRAIN_WINDOW, Study, Units
 
 MASK_SUFFIX = "_HGE_Seg"
 # CT-ICH masks are JPEGs: compression noise makes background pixels 1..20, so never "> 0".
 MASK_THRESHOLD = 128
 CT_ICH_WINDOW_FOLDERS = ("brain", "bone")  # brain first: it is the one to read
+CT_ICH_WINDOWS = {"brain": CT_ICH_BRAIN_WINDOW, "bone": CT_ICH_BONE_WINDOW}
 _SLICE_NUMBER = re.compile(r"^\d+$")
 
 
@@ -159,12 +161,13 @@ def load_image_series(
     voxels = np.empty((len(files), *images[files[0]].shape), np.float32)
     for i, path in enumerate(files):
         voxels[i] = images.pop(path)  # release each 8-bit image once copied
-    warnings += _bit_depth_warning(voxels)
+    bit_depth_warnings = _bit_depth_warning(voxels)
+    warnings += bit_depth_warnings
     labels = [p.stem for p in files]
     reference = _reference_mask(series, files, voxels.shape, warnings) if series.is_ct_ich else None
     if series.is_ct_ich:
         warnings += _missing_slice_numbers(labels)
-    return Study(
+    study = Study(
         voxels=voxels,
         units=Units.DISPLAY,
         spacing_mm=_given_spacing(spacing_mm, warnings),
@@ -175,6 +178,78 @@ def load_image_series(
         reference_mask=reference,
         description=series.description,
     )
+    if not bit_depth_warnings:  # 16-bit values were not rendered through a display window
+        _set_export_window(study, series)
+    if series.is_ct_ich:
+        study.bone_voxels = _bone_window_slices(study)
+    return study
+
+
+def _set_export_window(study: Study, series: ImageSeries) -> None:
+    """The HU window the images were rendered with: known for the CT-ICH layout, else estimated."""
+    if series.is_ct_ich:
+        name = _ct_ich_window_name(study.slice_files[0])
+        window = CT_ICH_WINDOWS[name]
+        study.export_window = window
+        study.export_window_note = f"CT-ICH layout: {name} window {window_text(window)} (known)"
+        return
+    estimate = estimate_export_window(study.voxels)
+    study.export_window, study.export_window_note = estimate.window, estimate.note
+    if estimate.uncertain:
+        study.warnings.append(f"{estimate.note}. The export window could not be estimated reliably: "
+                              "set it with View > Export window…")
+
+
+def _ct_ich_window_name(slice_file: Path) -> str:
+    """'bone' for slices read from a CT-ICH bone/ folder; 'brain' otherwise (masks sit only there)."""
+    return "bone" if slice_file.parent.name.lower() == "bone" else "brain"
+
+
+def _bone_window_slices(study: Study) -> np.ndarray | None:
+    """CT-ICH's bone-window image of each slice: bone/S.jpg beside brain/S.jpg.
+
+    Zeros on a slice whose bone image is missing, unreadable or of another size.
+    """
+    if _ct_ich_window_name(study.slice_files[0]) == "bone":
+        return study.voxels  # the slices are the bone window themselves
+    brain_folder = study.slice_files[0].parent
+    bone_folder = brain_folder.parent / "bone"
+    if brain_folder.name.lower() != "brain" or not bone_folder.is_dir():
+        return None  # CT-ICH slices outside the dataset's layout
+    bone_files = [bone_folder / path.name for path in study.slice_files]
+    present = [path.is_file() for path in bone_files]
+    if not any(present):
+        return None
+    bone = np.zeros_like(study.voxels)
+    problems = []
+    for i, path in enumerate(bone_files):
+        if present[i]:
+            _read_bone_slice(path, bone, i, problems)
+    study.warnings += _missing_bone_warning(bone_files, present) + skipped_file_warnings(problems)
+    return bone
+
+
+def _read_bone_slice(path: Path, bone: np.ndarray, i: int, problems: list[tuple[str, str]]) -> None:
+    name = f"bone/{path.name}"
+    try:
+        image = read_gray_image(path)
+    except ImageProblem as problem:
+        problems.append((name, f"bone-window image {problem}"))
+        return
+    if image.shape != bone.shape[1:]:
+        problems.append((name, f"bone-window image of {image.shape[1]}x{image.shape[0]} pixels, "
+                               f"the slice is {bone.shape[2]}x{bone.shape[1]}"))
+        return
+    bone[i] = image
+
+
+def _missing_bone_warning(bone_files: list[Path], present: list[bool]) -> list[str]:
+    missing = [path.name for path, found in zip(bone_files, present) if not found]
+    if not missing:
+        return []
+    where = "those slices" if len(missing) > 1 else "that slice"
+    return [f"No bone-window image for {name_list(missing)} (not in bone/): "
+            f"the network sees no bone window on {where}."]
 
 
 def _read_all(paths: list[Path]) -> tuple[dict[Path, np.ndarray], list[tuple[str, str]]]:

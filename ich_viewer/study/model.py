@@ -45,6 +45,8 @@ HU_PRESETS: dict[str, Window] = {
 }
 # The window CT-ICH used to render its brain JPGs (checked against the HU subset).
 CT_ICH_BRAIN_WINDOW = Window(40, 120)
+# The window of CT-ICH's bone JPGs; the network's bone channel uses it for every study.
+CT_ICH_BONE_WINDOW = Window(700, 3200)
 DISPLAY_FULL_RANGE = Window(127.5, 255)
 
 
@@ -112,6 +114,13 @@ class Study:
     reference_mask: np.ndarray | None = None
     geometry: DicomGeometry | None = None
     description: str = ""
+    # DISPLAY studies: the HU window the 8-bit images were exported with, so the network
+    # can map them to its own convention; None means the CT-ICH brain window is assumed.
+    export_window: Window | None = None
+    export_window_note: str = ""  # how it is known: the CT-ICH layout, estimated, or set by the reader
+    # DISPLAY studies that come with a bone-window image per slice (CT-ICH bone/ folder,
+    # CT_ICH_BONE_WINDOW): 8-bit values, same shape as voxels, 0 on a slice without one.
+    bone_voxels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.voxels.ndim != 3:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ich_viewer.segmentation.preprocessing import NETWORK_SIZE, stack_neighbours
+from ich_viewer.segmentation.preprocessing import NETWORK_SIZE, network_batch
 from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import PreparedPatient, prepare_all
 from ich_viewer.training.folds import load_folds
@@ -45,7 +46,7 @@ def predict_slices(model, config: TrainConfig, patient: PreparedPatient, indices
             batch = np.stack([cv2.resize(patient.images[z], (config.input_size,) * 2,
                                          interpolation=cv2.INTER_AREA) for z in chunk])[..., None]
         else:
-            batch = stack_neighbours(patient.images, chunk)
+            batch = network_batch(patient.images, patient.bone, chunk)
         prob = np.asarray(model(batch, training=False))[..., 0]
         for k, p in enumerate(prob):
             out[start + k] = cv2.resize(p, (NETWORK_SIZE,) * 2, interpolation=cv2.INTER_LINEAR)
@@ -113,22 +114,35 @@ def median_seconds(call, repeats: int) -> float:
 
 
 def inference_cost(repeats: int = 5) -> dict:
-    """ms per 512 x 512 slice and per 30-slice study: ours vs the reference U-Net, same run."""
+    """ms per 512 x 512 slice and per 30-slice study, same run: ours (version 2: bone channel,
+    skull rule, 3-D lesions), ours as version 1 ran (3 channels, neither rule) and the reference U-Net."""
     from ich_viewer.segmentation.engine import compiled  # noqa: PLC0415
+    from ich_viewer.segmentation.model_file import Thresholds  # noqa: PLC0415
     from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa: PLC0415
     from ich_viewer.segmentation.postprocessing import postprocess  # noqa: PLC0415
-    from ich_viewer.segmentation.preprocessing import network_input, to_unit_range  # noqa: PLC0415
-    from ich_viewer.study.model import Units  # noqa: PLC0415
+    from ich_viewer.segmentation.preprocessing import (  # noqa: PLC0415
+        CT_ICH_INPUT,
+        network_batch,
+        study_views,
+        to_unit_range,
+    )
+    from ich_viewer.study.model import Study, Units  # noqa: PLC0415
 
     rng = np.random.default_rng(0)
-    study = rng.integers(-1000, 1500, (30, 512, 512)).astype(np.float32)
-    # Both run the way the engine runs ours: as one compiled graph.
-    network = ich_unet25d()
-    ours, reference = compiled(network, NETWORK_SIZE), compiled(reference_unet(), 160)
+    volume = rng.integers(-1000, 1500, (30, 512, 512)).astype(np.float32)
+    # All run the way the engine runs ours: as one compiled graph.
+    network, version_1 = ich_unet25d(), ich_unet25d(channels=3)
+    ours, ours_v1 = compiled(network, NETWORK_SIZE), compiled(version_1, NETWORK_SIZE)
+    reference = compiled(reference_unet(), 160)
+    version_1_input = replace(CT_ICH_INPUT, bone_window=None)
 
-    def run_ours(volume, forward=ours):
-        prob = np.asarray(forward(network_input(volume, Units.HU)))[..., 0]
-        return postprocess(prob, volume.shape[1:])
+    def run_ours(volume, forward=ours, spec=CT_ICH_INPUT, thresholds=Thresholds()):
+        brain, bone = study_views(Study(volume, Units.HU, None, "."), spec)
+        prob = np.asarray(forward(network_batch(brain, bone, range(len(volume)))))[..., 0]
+        return postprocess(prob, brain, bone, volume.shape[1:], thresholds)
+
+    def run_version_1(volume):
+        return run_ours(volume, ours_v1, version_1_input, Thresholds(min_lesion_px=6, inside_skull_only=False))
 
     def run_reference(volume):
         x = to_unit_range(volume, Units.HU)
@@ -137,17 +151,20 @@ def inference_cost(repeats: int = 5) -> dict:
         return [cv2.resize(p, (512, 512)) >= 0.5 for p in prob]
 
     figures = {}
-    for name, run in (("ich_unet25d", run_ours), ("reference_unet", run_reference)):
+    for name, run in (("ich_unet25d", run_ours), ("ich_unet25d_v1", run_version_1),
+                      ("reference_unet", run_reference)):
         figures[name] = {
-            "ms_per_slice_single": 1000 * median_seconds(lambda r=run: r(study[:1]), repeats),
-            "ms_per_30_slice_study": 1000 * median_seconds(lambda r=run: r(study), repeats),
+            "ms_per_slice_single": 1000 * median_seconds(lambda r=run: r(volume[:1]), repeats),
+            "ms_per_30_slice_study": 1000 * median_seconds(lambda r=run: r(volume), repeats),
         }
         figures[name]["ms_per_slice_in_study"] = figures[name]["ms_per_30_slice_study"] / 30
-    figures["speedup_vs_reference"] = (figures["reference_unet"]["ms_per_30_slice_study"]
-                                       / figures["ich_unet25d"]["ms_per_30_slice_study"])
+    study_ms = {name: figures[name]["ms_per_30_slice_study"] for name in ("ich_unet25d", "ich_unet25d_v1",
+                                                                          "reference_unet")}
+    figures["speedup_vs_reference"] = study_ms["reference_unet"] / study_ms["ich_unet25d"]
+    figures["slowdown_vs_version_1"] = study_ms["ich_unet25d"] / study_ms["ich_unet25d_v1"]
     # What compiling buys ours, against calling its layers one by one.
-    layer_by_layer = median_seconds(lambda: run_ours(study, lambda x: network(x, training=False)), repeats)
-    figures["ich_unet25d_compiled_speedup"] = layer_by_layer * 1000 / figures["ich_unet25d"]["ms_per_30_slice_study"]
+    layer_by_layer = median_seconds(lambda: run_ours(volume, lambda x: network(x, training=False)), repeats)
+    figures["ich_unet25d_compiled_speedup"] = layer_by_layer * 1000 / study_ms["ich_unet25d"]
     figures["note"] = f"median of {repeats}, CPU, {_threads()} threads, includes pre/postprocessing"
     return figures
 

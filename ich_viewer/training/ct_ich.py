@@ -44,9 +44,24 @@ class CTIchPatient:
     def mask_path(self, number: int) -> Path:
         return self.folder / f"{number}_HGE_Seg.jpg"
 
+    def bone_path(self, number: int) -> Path:
+        return self.folder.parent / "bone" / f"{number}.jpg"
+
     def load_slices(self) -> np.ndarray:
         """(z, 650, 650) uint8 brain-window slices."""
         return np.stack([_read_gray(self.slice_path(n)) for n in self.slice_numbers])
+
+    def load_bone_slices(self) -> np.ndarray:
+        """(z, 650, 650) uint8 bone-window slices (L700/W3200); zeros where the file is missing."""
+        brain = _read_gray(self.slice_path(self.slice_numbers[0]))
+        bone = np.zeros((len(self.slice_numbers), *brain.shape), np.uint8)
+        for i, n in enumerate(self.slice_numbers):
+            path = self.bone_path(n)
+            if path.exists():
+                image = _read_gray(path)
+                if image.shape == brain.shape:
+                    bone[i] = image
+        return bone
 
     def load_masks(self) -> np.ndarray:
         """(z, h, w) bool radiologist masks; all False on slices without a mask file."""

@@ -2,7 +2,9 @@
 
 Every CT-ICH slice is segmented, through the same engine the viewer uses,
 by the fold network that never saw its patient, at the JPG's own 650 x 650
-resolution, and compared with the radiologists' mask. The figures go to
+resolution, and compared with the radiologists' mask. The cross-validation
+is then repeated under each robustness condition (robustness.py: other
+windows, smaller heads, another grid, no bone window). The figures go to
 models/metrics.json and the tables of models/MODEL_CARD.md.
 """
 
@@ -11,20 +13,22 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ich_viewer import paths
-from ich_viewer.segmentation.engine import SegmentationEngine
-from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD
+from ich_viewer.segmentation.engine import NetworkOutput, SegmentationEngine
+from ich_viewer.segmentation.model_file import Thresholds, read_manifest, shipped_network_path, update_thresholds
+from ich_viewer.segmentation.postprocessing import keep_inside_skull
 from ich_viewer.segmentation.preprocessing import to_unit_range
-from ich_viewer.study.model import Study, Units
+from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study, Units
+from ich_viewer.training import decision
 from ich_viewer.training.ct_ich import SUBTYPES, CTIchPatient, read_patients
 from ich_viewer.training.folds import N_FOLDS, load_folds
 from ich_viewer.training.metrics import dice, per_slice_dice, roc_auc, sensitivity_specificity
-from ich_viewer.training.pipeline import shipped_network_path
+from ich_viewer.training.robustness import CONDITIONS, NATIVE, Condition
 
 # Acute blood is about 50-90 HU, brain 20-40 HU. A reference mask whose pixels are
 # mostly below this outlines tissue that does not look like fresh blood on the
@@ -47,6 +51,16 @@ class PatientOutcome:
     predicted_px: int
     reference_px: int
     reference_hyperdense_fraction: float  # of the reference mask's pixels; NaN without hemorrhage
+    detection_threshold: float  # this patient's fold network's
+
+    @property
+    def called(self) -> bool:
+        """The study-level decision: a lesion remains at the detection threshold."""
+        return bool(self.slice_scores.max() >= self.detection_threshold)
+
+    @property
+    def slices_called(self) -> np.ndarray:
+        return self.slice_scores >= self.detection_threshold
 
 
 def hyperdense_fraction(display_slices: np.ndarray, mask: np.ndarray) -> float:
@@ -61,45 +75,90 @@ def hyperdense_fraction(display_slices: np.ndarray, mask: np.ndarray) -> float:
 
 
 def study_of(patient: CTIchPatient) -> Study:
-    slices = patient.load_slices()
-    return Study(slices.astype(np.float32), Units.DISPLAY, None, patient.folder)
+    """A CT-ICH patient as the viewer opens it: brain and bone windows, the known export window."""
+    return Study(patient.load_slices().astype(np.float32), Units.DISPLAY, None, patient.folder,
+                 export_window=CT_ICH_BRAIN_WINDOW, export_window_note="CT-ICH layout (known)",
+                 bone_voxels=patient.load_bone_slices().astype(np.float32))
 
 
-def score_patient(engine: SegmentationEngine, patient: CTIchPatient, fold: int) -> PatientOutcome:
-    study = study_of(patient)
-    result = engine.segment(study)
-    reference = patient.load_masks()
-    predicted = result.mask
+@dataclass
+class Scan:
+    """One patient as the network got it under a condition, and what it said."""
+
+    patient: CTIchPatient
+    fold: int
+    condition: Condition
+    study: Study
+    reference: np.ndarray  # on the study's grid
+    output: NetworkOutput
+
+
+def scan_patient(engine: SegmentationEngine, patient: CTIchPatient, fold: int,
+                 condition: Condition = NATIVE) -> Scan:
+    study, reference = study_of(patient), patient.load_masks()
+    if condition.transform is not None:
+        study, reference = condition.transform(study, reference)
+    output = engine.network_output(study, with_bone=condition.with_bone)
+    return Scan(patient, fold, condition, study, reference, output)
+
+
+def outcome_of(scan: Scan, engine: SegmentationEngine, thresholds: Thresholds | None = None) -> PatientOutcome:
+    """Score a scan against its reference with these thresholds (default: the network's manifest)."""
+    thresholds = thresholds or engine.manifest.thresholds
+    result = engine.interpret(scan.output, scan.study.voxels.shape[1:], thresholds)
+    predicted, reference = result.mask, scan.reference
     truth = reference.any(axis=(1, 2))
-    slice_dice = per_slice_dice(predicted, reference)
     return PatientOutcome(
-        patient=patient.patient,
-        fold=fold,
+        patient=scan.patient.patient,
+        fold=scan.fold,
         has_hemorrhage=bool(truth.any()),
         dice_3d=dice(predicted, reference),
         dice_hemorrhage_slices=dice(predicted[truth], reference[truth]) if truth.any() else math.nan,
         slice_scores=result.slice_scores,
         slice_truth=truth,
-        slice_dice=slice_dice,
-        slice_subtypes=[label.subtypes for label in patient.labels],
+        slice_dice=per_slice_dice(predicted, reference),
+        slice_subtypes=[label.subtypes for label in scan.patient.labels],
         intersection=int(np.logical_and(predicted, reference).sum()),
         predicted_px=int(predicted.sum()),
         reference_px=int(reference.sum()),
-        reference_hyperdense_fraction=hyperdense_fraction(study.voxels, reference),
+        reference_hyperdense_fraction=(hyperdense_fraction(scan.study.voxels, reference)
+                                       if scan.condition is NATIVE else math.nan),
+        detection_threshold=thresholds.detection,
     )
 
 
-def cross_validate(data: Path, log=print) -> list[PatientOutcome]:
+def score_patient(engine: SegmentationEngine, patient: CTIchPatient, fold: int,
+                  condition: Condition = NATIVE) -> PatientOutcome:
+    return outcome_of(scan_patient(engine, patient, fold, condition), engine)
+
+
+def fold_engines() -> list[SegmentationEngine]:
+    return [SegmentationEngine(shipped_network_path(f"fold{k}"), force_cpu=True) for k in range(N_FOLDS)]
+
+
+def cross_validate(data: Path, condition: Condition = NATIVE, keep=None, log=print) -> list[PatientOutcome]:
+    """Each patient scored by the fold network that never saw it; keep(scan, engine) sees every scan."""
     folds = load_folds()
     patients = read_patients(data)
     outcomes = []
-    for fold in range(N_FOLDS):
-        engine = SegmentationEngine(shipped_network_path(f"fold{fold}"), force_cpu=True)
+    for fold, engine in enumerate(fold_engines()):
         held_out = [p for p in patients if folds[p.patient] == fold]
         for patient in held_out:
-            outcomes.append(score_patient(engine, patient, fold))
-        log(f"fold {fold}: {len(held_out)} patients scored")
+            scan = scan_patient(engine, patient, fold, condition)
+            if keep is not None:
+                keep(scan, engine)
+            outcomes.append(outcome_of(scan, engine))
+        log(f"{condition.name}, fold {fold}: {len(held_out)} patients scored")
     return outcomes
+
+
+def save_output(folder: Path, output: NetworkOutput, patient: int) -> None:
+    """The network's output for one patient, for later analysis (runs/cv_outputs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bone = np.zeros_like(output.brain) if output.bone is None else output.bone
+    np.savez_compressed(folder / f"{patient:03d}.npz", probability=output.probability.astype(np.float16),
+                        brain=np.round(output.brain * 255).astype(np.uint8),
+                        bone=np.round(bone * 255).astype(np.uint8))
 
 
 def _describe(values: list[float]) -> dict:
@@ -119,9 +178,9 @@ def summarise(outcomes: list[PatientOutcome]) -> dict:
     negative = [o for o in outcomes if not o.has_hemorrhage]
     scores = np.concatenate([o.slice_scores for o in outcomes])
     truth = np.concatenate([o.slice_truth for o in outcomes])
-    slice_sens, slice_spec = sensitivity_specificity(scores >= DETECTION_THRESHOLD, truth)
+    slice_sens, slice_spec = sensitivity_specificity(np.concatenate([o.slices_called for o in outcomes]), truth)
     patient_scores = np.array([o.slice_scores.max() for o in outcomes])  # the study's most suspicious slice
-    patient_called = patient_scores >= DETECTION_THRESHOLD
+    patient_called = np.array([o.called for o in outcomes])
     patient_truth = np.array([o.has_hemorrhage for o in outcomes])
     pat_sens, pat_spec = sensitivity_specificity(patient_called, patient_truth)
     intersection = sum(o.intersection for o in outcomes)
@@ -145,7 +204,7 @@ def summarise(outcomes: list[PatientOutcome]) -> dict:
         "patients_detected": f"{int((patient_called & patient_truth).sum())}/{int(patient_truth.sum())}",
         "negatives_cleared": f"{int((~patient_called & ~patient_truth).sum())}/{int((~patient_truth).sum())}",
         "false_positive_px_per_negative_patient": _describe([o.predicted_px for o in negative]),
-        "detection_threshold": DETECTION_THRESHOLD,
+        "detection_thresholds": sorted({o.detection_threshold for o in outcomes}),
         "per_subtype": _per_subtype(outcomes),
         "dice_by_reference_density": _by_reference_density(positive),
         "per_fold_dice": {
@@ -180,7 +239,7 @@ def _per_subtype(outcomes: list[PatientOutcome]) -> dict:
         for o in outcomes:
             for z, subtypes in enumerate(o.slice_subtypes):
                 if subtype in subtypes and o.slice_truth[z]:
-                    detected.append(o.slice_scores[z] >= DETECTION_THRESHOLD)
+                    detected.append(o.slices_called[z])
                     dices.append(o.slice_dice[z])
         table[subtype] = {
             "slices": len(detected),
@@ -190,13 +249,59 @@ def _per_subtype(outcomes: list[PatientOutcome]) -> dict:
     return table
 
 
+def robustness_row_of(summary: dict) -> dict:
+    keys = ("per_patient_dice_mean", "slice_auc", "patients_detected", "negatives_cleared")
+    return {k: summary[k] for k in keys}
+
+
+def native_cross_validation(data: Path, runs_dir: Path) -> list[PatientOutcome]:
+    """The cross-validation with the decision thresholds chosen nested (decision.py).
+
+    The networks run once; their outputs are kept, the thresholds of each fold
+    network are chosen on the other folds' patients and written into its
+    manifest (the final network's on all patients), then every patient is scored.
+    """
+    scans: list[tuple[Scan, SegmentationEngine]] = []
+
+    def keep(scan: Scan, engine: SegmentationEngine) -> None:
+        scans.append((scan, engine))
+        save_output(runs_dir / "cv_outputs", scan.output, scan.patient.patient)
+
+    cross_validate(data, keep=keep)
+    base = scans[0][1].manifest.thresholds
+    lesions = [_lesions(scan, engine.manifest.thresholds) for scan, engine in scans]
+    chosen = decision.nested_choices(lesions, list(range(N_FOLDS)), base)
+    for name, thresholds in chosen.items():
+        update_thresholds(shipped_network_path(name), thresholds)
+    return [outcome_of(scan, engine, chosen[f"fold{scan.fold}"]) for scan, engine in scans]
+
+
+def _lesions(scan: Scan, thresholds: Thresholds) -> decision.PatientLesions:
+    output = scan.output
+    probability = output.probability
+    if thresholds.inside_skull_only:
+        probability = keep_inside_skull(probability, output.brain, output.bone)
+    sizes, peaks = decision.lesions_of(probability, thresholds.mask)
+    return decision.PatientLesions(scan.patient.patient, scan.fold, bool(scan.reference.any()), sizes, peaks)
+
+
 def evaluate_all(data: Path, runs_dir: Path, threads: int | None) -> int:
     from ich_viewer.training.baselines import baseline_tables, inference_cost  # noqa: PLC0415
     from ich_viewer.training.model_card import write_model_card  # noqa: PLC0415
     from ich_viewer.training.train import configure_tensorflow  # noqa: PLC0415
 
     configure_tensorflow(threads)
-    metrics = summarise(cross_validate(data))
+    metrics = summarise(native_cross_validation(data, runs_dir))
+    metrics["decision_thresholds"] = {
+        name: asdict(read_manifest(shipped_network_path(name)).thresholds)
+        for name in [f"fold{k}" for k in range(N_FOLDS)] + ["final"]
+    }
+    rows = {NATIVE.name: {"description": NATIVE.description, **robustness_row_of(metrics)}}
+    for condition in CONDITIONS:
+        if condition is not NATIVE:
+            summary = summarise(cross_validate(data, condition))
+            rows[condition.name] = {"description": condition.description, **robustness_row_of(summary)}
+    metrics["robustness"] = rows
     metrics["inference_cost"] = inference_cost()
     baselines_file = paths.models_dir() / "baselines.json"
     baselines = baseline_tables(data, runs_dir)

@@ -17,11 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ich_viewer.segmentation.postprocessing import MASK_THRESHOLD, MIN_COMPONENT_PX, drop_small_components
+from ich_viewer.segmentation.model_file import Thresholds
+from ich_viewer.segmentation.postprocessing import drop_small_lesions
 from ich_viewer.training.dataset import PreparedPatient
 
 # Disagreement this close to an outline is about where the border runs, not a mistake.
 BOUNDARY_PX = 3
+THRESHOLDS = Thresholds()
 
 
 @dataclass
@@ -38,12 +40,12 @@ def _far_from(mask: np.ndarray) -> np.ndarray:
 
 def mistake_map(probability: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """False outlines (far from the reference) and missed bleed (far from any outline)."""
-    predicted = drop_small_components(probability[None])[0] >= MASK_THRESHOLD
+    predicted = drop_small_lesions(probability[None], THRESHOLDS.mask, THRESHOLDS.min_lesion_px)[0] >= THRESHOLDS.mask
     return (predicted & _far_from(reference)) | (reference & _far_from(predicted))
 
 
 def find_hard_examples(model, config, patients: list[PreparedPatient]) -> list[HardExample]:
-    """Every training slice where the network (trained with config) makes a mistake of MIN_COMPONENT_PX or more."""
+    """Every training slice where the network (trained with config) makes a mistake of a lesion's minimum size or more."""
     from ich_viewer.training.baselines import predict_slices  # noqa: PLC0415
 
     found = []
@@ -51,7 +53,7 @@ def find_hard_examples(model, config, patients: list[PreparedPatient]) -> list[H
         probability = predict_slices(model, config, patient, range(len(patient.images)))
         for z, prob in enumerate(probability):
             wrong = mistake_map(prob, patient.masks[z])
-            if wrong.sum() >= MIN_COMPONENT_PX:
+            if wrong.sum() >= THRESHOLDS.min_lesion_px:
                 found.append(HardExample(i, z, wrong))
     return found
 

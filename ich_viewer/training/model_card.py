@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from ich_viewer import paths
-from ich_viewer.segmentation.engine import MODEL_NAME, MODEL_VERSION, PREPROCESSING
-from ich_viewer.segmentation.postprocessing import DETECTION_THRESHOLD, MASK_THRESHOLD, MIN_COMPONENT_PX
+from ich_viewer.segmentation.model_file import manifest_path, read_manifest, shipped_network_path
 from ich_viewer.training.train import OURS, REFERENCE_UNET, REFINE
 
 
@@ -17,10 +16,23 @@ def _f(value, digits: int = 3) -> str:
 
 def _sha256_lines() -> list[str]:
     lines = []
-    for path in sorted(paths.models_dir().glob("*.sha256")):
-        digest, name = path.read_text().split()
-        size = (path.parent / name).stat().st_size / 1e6 if (path.parent / name).exists() else 0
-        lines.append(f"| `{name}` | {size:.1f} MB | `{digest}` |")
+    for weights in sorted(paths.models_dir().glob("*.keras")):
+        if manifest_path(weights).exists():
+            manifest = read_manifest(weights)
+            size = weights.stat().st_size / 1e6
+            lines.append(f"| `{weights.name}` | {size:.1f} MB | `{manifest.sha256}` |")
+    return lines
+
+
+def _robustness(m: dict) -> list[str]:
+    rows = m.get("robustness")
+    if not rows:
+        return ["Not computed (run `ich-viewer evaluate`)."]
+    lines = ["| Condition | Per-patient Dice | Slice AUC | Patients detected | Negatives cleared |",
+             "|---|---|---|---|---|"]
+    for row in rows.values():
+        lines.append(f"| {row['description']} | {_f(row['per_patient_dice_mean'])} | {_f(row['slice_auc'])} | "
+                     f"{row['patients_detected']} | {row['negatives_cleared']} |")
     return lines
 
 
@@ -95,11 +107,15 @@ def _baselines(b: dict) -> list[str]:
 def _cost(c: dict) -> list[str]:
     lines = ["| Network | ms per slice (alone) | ms per slice (30-slice study) | ms per 30-slice study |",
              "|---|---|---|---|"]
-    for name in ("ich_unet25d", "reference_unet"):
+    for name in ("ich_unet25d", "ich_unet25d_v1", "reference_unet"):
+        if name not in c:  # figures of an older evaluation
+            continue
         r = c[name]
         lines.append(f"| {name} | {_f(r['ms_per_slice_single'], 1)} | {_f(r['ms_per_slice_in_study'], 1)} | "
                      f"{_f(r['ms_per_30_slice_study'], 0)} |")
-    lines.append(f"\nSpeed-up over the reference U-Net: {_f(c['speedup_vs_reference'], 2)}x ({c['note']}). "
+    lines.append(f"\nSpeed-up over the reference U-Net: {_f(c['speedup_vs_reference'], 2)}x; time against "
+                 f"version 1 (3 channels, no skull rule, same run): {_f(c.get('slowdown_vs_version_1'), 2)}x "
+                 f"({c['note']}). "
                  f"Running ours as one compiled graph instead of layer by layer: "
                  f"{_f(c.get('ich_unet25d_compiled_speedup'), 2)}x.")
     return lines
@@ -108,11 +124,14 @@ def _cost(c: dict) -> list[str]:
 def write_model_card(metrics: dict, path: Path | None = None) -> Path:
     path = path or paths.models_dir() / "MODEL_CARD.md"
     template = (Path(__file__).parent / "model_card_template.md").read_text()
+    manifest = read_manifest(shipped_network_path("final"))
+    thresholds = manifest.thresholds
     text = template.format(
-        name=MODEL_NAME, version=MODEL_VERSION, preprocessing=PREPROCESSING,
-        mask_threshold=MASK_THRESHOLD, detection_threshold=DETECTION_THRESHOLD,
-        min_component=MIN_COMPONENT_PX, ours=OURS, refine=REFINE, reference=REFERENCE_UNET,
+        name=manifest.name, version=manifest.version, preprocessing=manifest.input.describe(),
+        mask_threshold=thresholds.mask, detection_threshold=thresholds.detection,
+        min_lesion=thresholds.min_lesion_px, ours=OURS, refine=REFINE, reference=REFERENCE_UNET,
         cross_validation="\n".join(_cross_validation(metrics)),
+        robustness="\n".join(_robustness(metrics)),
         subtypes="\n".join(_subtypes(metrics)),
         density="\n".join(_density(metrics)),
         baselines="\n".join(_baselines(metrics.get("baselines") or {})),

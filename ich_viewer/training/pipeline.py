@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ich_viewer import paths
+from ich_viewer.segmentation.model_file import shipped_network_path, write_manifest
 from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import prepare_all
 from ich_viewer.training.folds import load_folds
 from ich_viewer.training.plan import all_runs, notebook_split
-from ich_viewer.training.train import configure_tensorflow, train_run
+from ich_viewer.training.train import OURS, REFINE, configure_tensorflow, train_run
 
 
 def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, ship: bool) -> int:
@@ -52,18 +52,28 @@ def _hard_examples(start_run: Path, patients, run_dir: Path):
     return found
 
 
-def shipped_network_path(name: str) -> Path:
-    """models/ich_unet25d_final.keras, models/ich_unet25d_fold0.keras, ..."""
-    return paths.models_dir() / f"ich_unet25d_{name}.keras"
+NETWORK_NAME = "ich_unet25d"
+NETWORK_VERSION = "2.0"
 
 
 def ship_network(source: Path, name: str) -> None:
-    from ich_viewer.segmentation.model_file import write_sha256  # noqa: PLC0415
-
+    """Copy a finished run's weights to models/ and write its manifest."""
     target = shipped_network_path(name)
     shutil.copyfile(source, target)
-    write_sha256(target)
+    write_manifest(target, NETWORK_NAME, NETWORK_VERSION, training_description(name))
+    stale = target.with_name(target.name + ".sha256")  # version 1 kept the checksum apart
+    stale.unlink(missing_ok=True)
     _log(f"shipped {target.name}")
+
+
+def training_description(name: str) -> str:
+    if name == "final":
+        patients = "all 82 patients"
+    else:
+        patients = f"the 4 cross-validation folds other than fold {name.removeprefix('fold')} (models/cv_folds.json)"
+    return (f"CT-ICH JPG release (Hssayeni et al., PhysioNet, doi:10.13026/w8q8-ky94, CC BY 4.0), "
+            f"brain and bone windows, {patients}; `ich-viewer train` {OURS.epochs} x {OURS.steps_per_epoch} "
+            f"steps of {OURS.batch_size}, then {REFINE.epochs} x {REFINE.steps_per_epoch} on its own hard examples.")
 
 
 def _log(message: str) -> None:

@@ -28,7 +28,7 @@ class TrainConfig:
     loss: str = "bce_dice"  # or "bce"
     learning_rate: float = 2e-3
     final_learning_rate: float = 2e-5  # cosine decay to this
-    epochs: int = 28
+    epochs: int = 24
     steps_per_epoch: int = 64
     batch_size: int = 8
     augment: bool = True
@@ -38,7 +38,7 @@ class TrainConfig:
 OURS = TrainConfig()
 # A refinement run continues a finished OURS network for half its budget, from a
 # lower rate, on its own hard examples (see hard_examples.py).
-REFINE = replace(OURS, epochs=14, learning_rate=5e-4, final_learning_rate=1e-5, seed=8)
+REFINE = replace(OURS, epochs=10, learning_rate=5e-4, final_learning_rate=1e-5, seed=8)
 # The reference notebook's recipe: 160 x 160 input, binary cross-entropy, Adam 1e-5,
 # no augmentation. CPU budget capped (stated in the model card).
 REFERENCE_UNET = TrainConfig(architecture="reference_unet", input_size=160, crop=160, channels=1,

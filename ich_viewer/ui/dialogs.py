@@ -1,4 +1,4 @@
-"""Small modal dialogs: pick a series, give the pixel spacing, list the shortcuts."""
+"""Small modal dialogs: pick a series, give the pixel spacing or the export window, list the shortcuts."""
 
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ich_viewer.study.model import Window
 from ich_viewer.ui.shortcuts import MOUSE_GESTURES, SHORTCUTS
+
+# The HU ranges the export-window dialog accepts: any display window of a head CT.
+EXPORT_LEVEL_RANGE_HU = (-1000.0, 3000.0)
+EXPORT_WIDTH_RANGE_HU = (1.0, 4000.0)
 
 
 def _buttons(dialog: QDialog) -> QDialogButtonBox:
@@ -122,6 +127,46 @@ class SpacingDialog(QDialog):
     def ask(cls, folder: Path, parent: QWidget | None = None) -> SpacingAnswer:
         dialog = cls(folder, parent)
         return dialog.answer() if dialog.exec() == QDialog.DialogCode.Accepted else SpacingAnswer(False)
+
+
+class ExportWindowDialog(QDialog):
+    """8-bit images: the HU window they were exported with, so the network reads them right."""
+
+    def __init__(self, window: Window, note: str, parent: QWidget | None = None) -> None:
+        """`window` prefills the boxes; `note` says how it is known (export_window_text)."""
+        super().__init__(parent)
+        self.setWindowTitle("Export window")
+        self.level_box = self._hu_box(window.level, EXPORT_LEVEL_RANGE_HU)
+        self.width_box = self._hu_box(window.width, EXPORT_WIDTH_RANGE_HU)
+        text = QLabel("The images are 8-bit pictures of a CT already windowed. Give the window "
+                      "(in HU) they were exported with, if you know it; the study is segmented again.")
+        text.setWordWrap(True)
+        self.note = QLabel(note)
+        self.note.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Level (HU):", self.level_box)
+        form.addRow("Width (HU):", self.width_box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(self.note)
+        layout.addLayout(form)
+        layout.addWidget(_buttons(self))
+        self.setMinimumWidth(420)  # the note on two lines, not five
+
+    @staticmethod
+    def _hu_box(value: float, limits: tuple[float, float]) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(decimals=0, minimum=limits[0], maximum=limits[1], singleStep=5, suffix=" HU")
+        box.setValue(value)
+        return box
+
+    def chosen_window(self) -> Window:
+        return Window(self.level_box.value(), self.width_box.value())
+
+    @classmethod
+    def ask(cls, window: Window, note: str, parent: QWidget | None = None) -> Window | None:
+        """The window the reader gives, or None when they cancel."""
+        dialog = cls(window, note, parent)
+        return dialog.chosen_window() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
 class ShortcutsDialog(QDialog):

@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 
 from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.result import SegmentationResult
-from ich_viewer.study.model import Study
-from ich_viewer.ui.dialogs import ShortcutsDialog
+from ich_viewer.study.export_window import export_window_text, window_text
+from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study
+from ich_viewer.ui.dialogs import ExportWindowDialog, ShortcutsDialog
 from ich_viewer.ui.exports import Exporter, is_dicom_study
 from ich_viewer.ui.findings_panel import FindingsPanel
 from ich_viewer.ui.opening import StudyOpener
@@ -285,6 +286,7 @@ class MainWindow(QMainWindow):
         exporter = self.exporter
         return {
             "cancel_segmentation": make("Cancel segmentation", self.cancel_segmentation),
+            "export_window": make("Export window…", self.set_export_window),
             "auto_segment": make("Segment automatically when a study opens", self._set_auto_segment),
             "force_cpu": make("Force CPU (never use a GPU)", self._set_force_cpu),
             "reset_edits": make("Reset to model output", lambda: self._edit(lambda editor: editor.reset())),
@@ -338,6 +340,7 @@ class MainWindow(QMainWindow):
         self._add_group(view_menu, a, ("toggle_overlay", "toggle_contour", "toggle_heat_map"))
         windows_menu = view_menu.addMenu("Window")
         windows_menu.addActions([a[name] for name in WINDOW_KEYS])
+        view_menu.addAction(a["export_window"])
         self._panels_menu = view_menu.addMenu("Panels")
 
         segmentation_menu = bar.addMenu("&Segmentation")
@@ -439,11 +442,13 @@ class MainWindow(QMainWindow):
         if self.study is None:
             self._tell("Open a study first")
             return
-        if self.review is not None and self.review.edited and not self._confirm_discard_edits():
-            return
-        self._segment(self.study)
+        if self._may_segment_again():
+            self._segment(self.study)
 
-    def _confirm_discard_edits(self) -> bool:
+    def _may_segment_again(self) -> bool:
+        """True unless segmenting again would throw away edits the reader wants to keep."""
+        if self.review is None or not self.review.edited:
+            return True
         answer = QMessageBox.question(
             self, "Segment again", "Segmenting again replaces your edits of the outline. Continue?")
         return answer == QMessageBox.StandardButton.Yes
@@ -454,6 +459,20 @@ class MainWindow(QMainWindow):
         self._after_slice_paint.cancel()
         self.findings_panel.show_message("Segmenting…")
         self.segmentation.segment(study)
+
+    def set_export_window(self) -> None:
+        """View > Export window…: the reader gives the HU window of 8-bit images; segment again."""
+        study = self.study
+        if study is None or study.is_hu:
+            return
+        current = study.export_window or CT_ICH_BRAIN_WINDOW
+        window = ExportWindowDialog.ask(current, export_window_text(study), self)
+        if window is None or not self._may_segment_again():
+            return
+        study.export_window = window
+        study.export_window_note = f"set by the reader: {window_text(window)}"
+        self.study_panel.set_study(study)
+        self._segment(study)
 
     def cancel_segmentation(self) -> None:
         if not self.segmentation.running:
@@ -542,6 +561,7 @@ class MainWindow(QMainWindow):
         for name in STUDY_ACTIONS:
             a[name].setEnabled(self.study is not None)
         a["export_dicom_seg"].setEnabled(review is not None and is_dicom_study(review.study))
+        a["export_window"].setEnabled(self.study is not None and not self.study.is_hu)
         a["undo"].setEnabled(review is not None and review.editor.can_undo)
         a["redo"].setEnabled(review is not None and review.editor.can_redo)
         a["reset_edits"].setEnabled(review is not None and review.edited)
@@ -579,6 +599,9 @@ class MainWindow(QMainWindow):
         if study is None:
             return
         self.segmentation.cancel()  # a job still running is for the study object being replaced
+        # The same images: keep the export window they are read with (the reader may have set it).
+        study.export_window = self.study.export_window
+        study.export_window_note = self.study.export_window_note
         review, z = self.review, self.slice_view.slice_index
         if review is None or study.voxels.shape != review.study.voxels.shape:
             self.show_study(study)

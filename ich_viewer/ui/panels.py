@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ich_viewer.study.export_window import export_window_text
 from ich_viewer.study.model import Study
 from ich_viewer.ui.overlay import OverlayStack
 
@@ -40,9 +41,9 @@ def value_label() -> QLabel:
 
 
 class StudyPanel(QWidget):
-    """Description, units, slices, spacing, source and the loader's warnings."""
+    """Description, units, slices, spacing, export window, source and the loader's warnings."""
 
-    FIELDS = ("Description", "Patient", "Units", "Slices", "Matrix", "Spacing", "Source")
+    FIELDS = ("Description", "Patient", "Units", "Slices", "Matrix", "Spacing", "Export window", "Source")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +86,7 @@ class StudyPanel(QWidget):
             str(study.n_slices),
             f"{nx} × {ny}",
             describe_spacing(study),
+            export_window_text(study) or "— (Hounsfield units)",
             str(study.source),
         ]
 

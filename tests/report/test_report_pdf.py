@@ -150,6 +150,15 @@ def test_8bit_study_without_spacing_says_why_there_is_no_volume(tmp_path):
     assert min(int(row[12]) for row in image_rows(path)) >= 150
 
 
+def test_8bit_study_report_says_how_its_export_window_is_known(tmp_path):
+    volume, mask = hematoma_phantom(n_slices=4, size=64)
+    study = display_study(volume)
+    study.export_window_note = "set by the reader: L50/W150"
+    findings = compute_findings(mask, None, slice_scores=mask.max(axis=(1, 2)).astype(float))
+    path = build_report(study, findings, fake_segmentation(mask), tmp_path / "report.pdf", metrics={})
+    assert "Export window set by the reader: L50/W150" in pdf_text(path)
+
+
 def test_reader_edits_are_reported(dicom_case, tmp_path):
     study, segmentation, _ = dicom_case
     edited = segmentation.mask.copy()

@@ -10,8 +10,9 @@ from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.model_file import (
     ModelFileError,
     file_sha256,
-    sha256_path,
-    verified_sha256,
+    manifest_path,
+    read_manifest,
+    shipped_network_path,
 )
 from ich_viewer.segmentation.preprocessing import to_unit_range
 from ich_viewer.study.model import Study, Units
@@ -19,7 +20,6 @@ from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.evaluate import study_of
 from ich_viewer.training.folds import N_FOLDS
 from ich_viewer.training.metrics import dice
-from ich_viewer.training.pipeline import shipped_network_path
 
 SHIPPED = ["final"] + [f"fold{k}" for k in range(N_FOLDS)]
 
@@ -32,15 +32,22 @@ def engine():
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_weights_match_their_sha256(name):
+def test_shipped_weights_match_their_manifest(name):
     path = shipped_network_path(name)
-    assert verified_sha256(path) == file_sha256(path)
+    manifest = read_manifest(path)
+    assert manifest.sha256 == file_sha256(path) and manifest.weights == path.name
+    assert manifest.training
+
+
+def _copy_of_final(folder):
+    weights = folder / "ich_unet25d_final.keras"
+    weights.write_bytes(shipped_network_path("final").read_bytes())
+    manifest_path(weights).write_text(manifest_path(shipped_network_path("final")).read_text())
+    return weights
 
 
 def test_a_corrupted_network_file_is_refused(tmp_path):
-    fake = tmp_path / "net.keras"
-    fake.write_bytes(shipped_network_path("final").read_bytes())
-    sha256_path(fake).write_text(sha256_path(shipped_network_path("final")).read_text())
+    fake = _copy_of_final(tmp_path)
     with open(fake, "r+b") as f:
         f.seek(100)
         f.write(b"corrupt")

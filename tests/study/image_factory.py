@@ -66,3 +66,35 @@ def write_ct_ich_patient(
     for s in mask_slices:
         write_image(folder / "brain" / f"{s}_HGE_Seg{mask_suffix}", hemorrhage_mask(size, 60))
     return CtIchPatient(folder, folder / "brain", numbers, list(mask_slices))
+
+
+def typical_head_hu(n_slices: int = 6, size: int = 256, seed: int = 0) -> np.ndarray:
+    """A head in HU (z, y, x): air, a skull ring, and a brain whose pixels follow the
+    estimator's reference intracranial HU distribution (a typical CT-ICH brain)."""
+    from ich_viewer.study.export_window import INTRACRANIAL_HU_CDF, REFERENCE_HU
+
+    rng = np.random.default_rng(seed)
+    y, x = np.ogrid[:size, :size]
+    r = np.hypot((y - size / 2) / (0.42 * size), (x - size / 2) / (0.36 * size))
+    head = np.where(r < 1.0, 1200.0, -1000.0)
+    hu = np.broadcast_to(head, (n_slices, size, size)).copy()
+    brain = np.broadcast_to(r < 0.9, hu.shape)
+    # Inverse-CDF sampling within the reference's range (its tails beyond are a few per mille).
+    fractions = rng.uniform(INTRACRANIAL_HU_CDF[0], INTRACRANIAL_HU_CDF[-1], int(brain.sum()))
+    hu[brain] = np.interp(fractions, INTRACRANIAL_HU_CDF, REFERENCE_HU)
+    return np.rint(hu)
+
+
+def render_export(hu: np.ndarray, window, jpeg_quality: int | None = None) -> np.ndarray:
+    """HU slices as an exporter writes them: through `window` to 8 bits, perhaps JPEG-compressed.
+
+    Returns uint8 of the same shape.
+    """
+    grey = np.round(np.clip((hu - window.low) / window.width * 255, 0, 255)).astype(np.uint8)
+    if jpeg_quality is None:
+        return grey
+    decoded = []
+    for image in grey.reshape(-1, *grey.shape[-2:]):
+        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        decoded.append(cv2.imdecode(data, cv2.IMREAD_GRAYSCALE))
+    return np.stack(decoded).reshape(grey.shape)
