@@ -68,10 +68,16 @@ def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
         "findings": findings.to_dict(),
         "model": {"name": segmentation.model.name, "version": segmentation.model.version,
                   "sha256": segmentation.model.sha256, "threshold": segmentation.model.threshold,
+                  "detection_threshold": segmentation.model.detection_threshold,
                   "device": segmentation.device},
         "input": {"source": str(study.source), "description": study.description,
                   "units": study.units.value, "n_slices": study.n_slices,
                   "spacing_mm": list(study.spacing_mm) if study.spacing_mm else None,
+                  # 8-bit studies: the HU window the images were read through, and how it is known.
+                  "export_window": (None if study.export_window is None else
+                                    {"level": study.export_window.level, "width": study.export_window.width,
+                                     "note": study.export_window_note}),
+                  "bone_window": study.is_hu or study.bone_voxels is not None,
                   "warnings": list(study.warnings)},
         "program": f"ICH Viewer {__version__}",
     }

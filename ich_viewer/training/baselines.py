@@ -22,7 +22,7 @@ from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import PreparedPatient, prepare_all
 from ich_viewer.training.folds import load_folds
 from ich_viewer.training.metrics import PixelTally, dice
-from ich_viewer.training.plan import all_runs, notebook_split
+from ich_viewer.training.plan import NETWORK_VERSION, all_runs, notebook_split
 from ich_viewer.training.train import TrainConfig
 
 BATCH = 16
@@ -99,6 +99,8 @@ def baseline_tables(data: Path, runs_dir: Path) -> dict:
                              "loss": config.loss, "input_size": config.input_size,
                              "augment": config.augment, "parameters": int(model.count_params()),
                              "continues": run.refines}
+        if config.architecture == "ich_unet25d":
+            table["network_version"] = NETWORK_VERSION
         tables[run.name] = table
     return tables
 

@@ -285,6 +285,19 @@ def _lesions(scan: Scan, thresholds: Thresholds) -> decision.PatientLesions:
     return decision.PatientLesions(scan.patient.patient, scan.fold, bool(scan.reference.any()), sizes, peaks)
 
 
+def merged_baselines(earlier: dict, measured: dict) -> dict:
+    """This run's comparison tables over the stored ones; a stored row of an older version of
+    our network that a new one replaces is kept beside it as NAME_vVERSION."""
+    merged = dict(earlier)
+    for name, table in measured.items():
+        old = merged.get(name)
+        if isinstance(old, dict) and old.get("network_version") != table.get("network_version"):
+            merged[f"{name}_v{old.get('network_version', '1.0')}"] = {**old, "network_version": old.get(
+                "network_version", "1.0")}
+        merged[name] = table
+    return merged
+
+
 def evaluate_all(data: Path, runs_dir: Path, threads: int | None) -> int:
     from ich_viewer.training.baselines import baseline_tables, inference_cost  # noqa: PLC0415
     from ich_viewer.training.model_card import write_model_card  # noqa: PLC0415
@@ -304,11 +317,9 @@ def evaluate_all(data: Path, runs_dir: Path, threads: int | None) -> int:
     metrics["robustness"] = rows
     metrics["inference_cost"] = inference_cost()
     baselines_file = paths.models_dir() / "baselines.json"
-    baselines = baseline_tables(data, runs_dir)
-    if baselines:
-        baselines_file.write_text(json.dumps(_clean(baselines), indent=1) + "\n")
-    elif baselines_file.exists():
-        baselines = json.loads(baselines_file.read_text())
+    earlier = json.loads(baselines_file.read_text()) if baselines_file.exists() else {}
+    baselines = merged_baselines(earlier, baseline_tables(data, runs_dir))
+    baselines_file.write_text(json.dumps(_clean(baselines), indent=1) + "\n")
     metrics["baselines"] = baselines
     (paths.models_dir() / "metrics.json").write_text(json.dumps(_clean(metrics), indent=1) + "\n")
     write_model_card(metrics)

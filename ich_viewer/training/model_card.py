@@ -24,6 +24,18 @@ def _sha256_lines() -> list[str]:
     return lines
 
 
+def _decision(m: dict) -> list[str]:
+    chosen = m.get("decision_thresholds")
+    if not chosen:
+        return ["Not computed (run `ich-viewer evaluate`)."]
+    lines = ["| Network | Chosen on | Smallest lesion (network pixels) | Detection threshold |",
+             "|---|---|---|---|"]
+    for name, t in chosen.items():
+        on = "all 5 folds' outputs" if name == "final" else "the other 4 folds' outputs"
+        lines.append(f"| {name} | {on} | {t['min_lesion_px']} | {t['detection']} |")
+    return lines
+
+
 def _robustness(m: dict) -> list[str]:
     rows = m.get("robustness")
     if not rows:
@@ -49,7 +61,7 @@ def _cross_validation(m: dict) -> list[str]:
         f"| **{_f(h['mean'])}** ± {_f(h['sd'])} ({_f(h['median'])}) |",
         f"| 3. Slice detection AUC ({m['n_slices']} slices, {m['n_hemorrhage_slices']} with hemorrhage) "
         f"| **{_f(m['slice_auc'])}** |",
-        f"| 3. Slice sensitivity / specificity at score ≥ {m['detection_threshold']} "
+        f"| 3. Slice sensitivity / specificity at each fold network's detection threshold "
         f"| {_f(m['slice_sensitivity'])} / {_f(m['slice_specificity'])} |",
         f"| 4. Patient detection AUC (score: the study's highest slice score), {m['n_patients']} patients "
         f"| {_f(m['patient_auc'])} |",
@@ -97,6 +109,8 @@ def _baselines(b: dict) -> list[str]:
         after = f"{tr['continues']}, then " if tr.get("continues") else ""
         budget = (f"{after}{tr['epochs']}x{tr['steps_per_epoch']} steps of {tr['batch_size']}, lr {tr['learning_rate']}, "
                   f"{tr['loss']}, {tr['input_size']}², {tr['parameters']:,} params")
+        version = t.get("network_version")
+        name = f"{name} (v{version})" if version else name
         lines.append(
             f"| {name} | {protocol} | {_f(t['pixel_auc'])} | {_f(t['iou'])} | {_f(t['f1_hemorrhage'])} | "
             f"{_f(t['f1_background'])} | {_f(t.get('per_patient_dice_mean'))} | "
@@ -132,6 +146,7 @@ def write_model_card(metrics: dict, path: Path | None = None) -> Path:
         min_lesion=thresholds.min_lesion_px, ours=OURS, refine=REFINE, reference=REFERENCE_UNET,
         cross_validation="\n".join(_cross_validation(metrics)),
         robustness="\n".join(_robustness(metrics)),
+        decision="\n".join(_decision(metrics)),
         subtypes="\n".join(_subtypes(metrics)),
         density="\n".join(_density(metrics)),
         baselines="\n".join(_baselines(metrics.get("baselines") or {})),

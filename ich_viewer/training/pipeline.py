@@ -9,7 +9,7 @@ from ich_viewer.segmentation.model_file import shipped_network_path, write_manif
 from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import prepare_all
 from ich_viewer.training.folds import load_folds
-from ich_viewer.training.plan import all_runs, notebook_split
+from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, notebook_split
 from ich_viewer.training.train import OURS, REFINE, configure_tensorflow, train_run
 
 
@@ -50,10 +50,6 @@ def _hard_examples(start_run: Path, patients, run_dir: Path):
     hard_examples.save(found, cache)
     _log(f"{run_dir.name}: {len(found)} slices with mistakes")
     return found
-
-
-NETWORK_NAME = "ich_unet25d"
-NETWORK_VERSION = "2.0"
 
 
 def ship_network(source: Path, name: str) -> None:

@@ -22,6 +22,8 @@ import numpy as np
 from ich_viewer.training.folds import N_FOLDS
 from ich_viewer.training.train import OURS, REFERENCE_UNET, REFINE, TWO_BRANCH, TrainConfig
 
+NETWORK_NAME = "ich_unet25d"
+NETWORK_VERSION = "2.0"  # 2: bone-window channel, exporter augmentation, look-alike sampling
 NOTEBOOK_SPLIT_SEED = 42
 NOTEBOOK_TEST_FRACTION = 0.2
 

@@ -53,6 +53,8 @@ def test_segments_every_study_and_reports_the_failure(studies, tmp_path, capsys)
 
     images = json.loads((out / "Patients_CT_070" / "findings.json").read_text())
     assert images["findings"]["volume_ml"] is None  # 8-bit images: spacing unknown, no mL
+    assert images["input"]["export_window"]["level"] == 40 and dicom["input"]["export_window"] is None
+    assert "CT-ICH" in images["input"]["export_window"]["note"] and dicom["input"]["bone_window"]
     assert sorted(p.name for p in (out / "Patients_CT_070" / "mask").iterdir()) == [f"{s}.png" for s in "1234"]
 
 

@@ -78,12 +78,15 @@ def _hu_and_jpg_studies(hu_subset_dir, ct_ich_dir, name):
     hu = pydicom.dcmread(hu_subset_dir / "images" / f"{name}.dcm").pixel_array.astype(np.float32)
     # The subset's NIfTI export is turned against the JPGs: a 90-degree turn lines them up.
     hu = np.ascontiguousarray(np.rot90(hu))
-    jpgs = next(p for p in read_patients(ct_ich_dir) if p.patient == patient).load_slices().astype(np.float32)
+    ct_ich = next(p for p in read_patients(ct_ich_dir) if p.patient == patient)
+    jpgs = ct_ich.load_slices().astype(np.float32)
     rendered = cv2.resize(to_unit_range(hu, Units.HU) * 255, jpgs.shape[:0:-1])
     difference = np.abs(jpgs - rendered).mean(axis=(1, 2))
     z = int(difference.argmin())
     assert difference[z] < 15, f"{name}: no CT-ICH JPG matches (closest differs by {difference[z]:.0f} grey levels)"
-    return Study(hu[None], Units.HU, None, hu_subset_dir), Study(jpgs[z:z + 1], Units.DISPLAY, None, ct_ich_dir)
+    bone = ct_ich.load_bone_slices()[z:z + 1].astype(np.float32)  # the JPG study's bone window
+    return (Study(hu[None], Units.HU, None, hu_subset_dir),
+            Study(jpgs[z:z + 1], Units.DISPLAY, None, ct_ich_dir, bone_voxels=bone))
 
 
 def test_jpg_and_hu_paths_give_the_same_mask(engine, hu_subset_dir, ct_ich_dir):
@@ -153,3 +156,56 @@ def test_gui_thread_keeps_running_while_the_real_model_segments(qtbot):
         assert max(gaps[1:]) < 100, f"longest GUI gap {max(gaps[1:])} ms"
     finally:
         service.shutdown()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10 goal not reached: at L50/W150 (estimated L48/W137) the "
+                   "version-2 mask agrees with the HU mask at Dice 0.766 (L40/W80: 0.853)")
+def test_hu_subset_renderings_at_other_windows_give_the_hu_mask(engine, hu_subset_dir):
+    """Large bleeds of the HU subset exported as 8-bit at three windows (no bone images, window
+    estimated from the images) are outlined as on the HU slices themselves."""
+    from ich_viewer.study.export_window import estimate_export_window
+    from tests.study.image_factory import render_export
+    from tests.study.test_export_window import THREE_WINDOWS, TYPICAL_PATIENT_SLICES
+
+    hu = np.stack([pydicom.dcmread(hu_subset_dir / "images" / f"{name}.dcm").pixel_array
+                   for name in TYPICAL_PATIENT_SLICES]).astype(np.float32)
+    native = engine.segment(Study(hu, Units.HU, None, hu_subset_dir)).mask
+    assert native.sum() > 3000  # large bleeds: Dice is about the bleed, not its border pixels
+    for window in THREE_WINDOWS:
+        grey = render_export(hu, window).astype(np.float32)
+        estimate = estimate_export_window(grey)
+        study = Study(grey, Units.DISPLAY, None, hu_subset_dir, export_window=estimate.window)
+        agreement = dice(engine.segment(study).mask, native)
+        print(f"{window}: estimated {estimate.window}, Dice with the HU mask {agreement:.3f}")
+        assert agreement >= 0.8, (window, estimate.window, agreement)
+
+
+# Slices of patients without hemorrhage below or at the skull base, where the version-1
+# networks drew confident outlines (score 1.0; 116/3: 2291 px, 128/1: 2248, 103/1: 828,
+# 118/8: 201). The version-2 networks still outline three of them (524, 831 and 133 px):
+# the goal of issue 10 is not reached there, and strict xfail makes CI say so when it is.
+_NOT_YET = "issue 10 goal not reached: the version-2 network still outlines this neck / skull-base slice"
+LOOKALIKE_SLICES = [
+    pytest.param(116, 3, marks=pytest.mark.xfail(strict=True, reason=_NOT_YET)),
+    pytest.param(128, 1, marks=pytest.mark.xfail(strict=True, reason=_NOT_YET)),
+    (103, 1),
+    pytest.param(118, 8, marks=pytest.mark.xfail(strict=True, reason=_NOT_YET)),
+]
+
+
+@pytest.mark.parametrize("patient_number, slice_number", LOOKALIKE_SLICES)
+def test_no_outline_below_the_brain_of_a_normal_head(ct_ich_dir, patient_number, slice_number):
+    """Scored by the fold network that never saw the patient, as in the cross-validation."""
+    from dataclasses import replace
+
+    from ich_viewer.training.folds import load_folds
+
+    patient = next(p for p in read_patients(ct_ich_dir) if p.patient == patient_number)
+    study = study_of(patient)
+    z = patient.slice_numbers.index(slice_number)
+    near = slice(max(z - 1, 0), z + 2)  # the slice and its neighbours, as the network reads them
+    study = replace(study, voxels=study.voxels[near], bone_voxels=study.bone_voxels[near],
+                    slice_labels=study.slice_labels[near.start:near.stop])
+    fold = load_folds()[patient_number]
+    result = SegmentationEngine(shipped_network_path(f"fold{fold}"), force_cpu=True).segment(study)
+    assert not result.mask[z - near.start].any(), f"{result.mask[z - near.start].sum()} px outlined"
