@@ -108,12 +108,18 @@ def slice_scores(probability: np.ndarray) -> np.ndarray:
     return probability.reshape(probability.shape[0], -1).max(axis=1).astype(np.float32)
 
 
+def skull_rule(network_probability: np.ndarray, brain: np.ndarray, bone: np.ndarray | None,
+               thresholds: Thresholds) -> np.ndarray:
+    """The first rule, when the network's manifest asks for it."""
+    if not thresholds.inside_skull_only:
+        return network_probability
+    return keep_inside_skull(network_probability, brain, bone)
+
+
 def clean(network_probability: np.ndarray, brain: np.ndarray, bone: np.ndarray | None,
           thresholds: Thresholds) -> np.ndarray:
     """The network's (z, S, S) probabilities with the two rules applied."""
-    probability = network_probability
-    if thresholds.inside_skull_only:
-        probability = keep_inside_skull(probability, brain, bone)
+    probability = skull_rule(network_probability, brain, bone, thresholds)
     return drop_small_lesions(probability, thresholds.mask, thresholds.min_lesion_px)
 
 

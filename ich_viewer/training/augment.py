@@ -24,7 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW
+from ich_viewer.segmentation.preprocessing import display_to_hu, in_window, to_unit_range
+from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Units, Window
 
 BONE_DROPOUT = 0.3
 
@@ -73,15 +74,17 @@ def _brain_window(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _reexported(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The slice exported at another window as 8 bits, then read back through a near-miss estimate."""
-    brain = CT_ICH_BRAIN_WINDOW
-    hu = brain.low + x * brain.width
-    level, width = rng.uniform(20, 80), np.exp(rng.uniform(np.log(80), np.log(350)))
-    grey = np.round(np.clip((hu - (level - width / 2)) / width, 0, 1) * 255)
-    read_level = level + np.clip(rng.normal(0, 5), -10, 10)
-    read_width = width * rng.uniform(0.87, 1.15)
-    hu_read = read_level - read_width / 2 + grey * (read_width / 255)
-    return (hu_read - brain.low) / brain.width
+    """The slice exported at another window as 8 bits, then read back through a near-miss estimate.
+
+    Read back by the viewer's own to_unit_range, saturated pixels included. (The
+    version-2.0 networks were trained before this: they saw saturated pixels read at
+    the window's edge.)
+    """
+    hu = display_to_hu(x * 255.0, CT_ICH_BRAIN_WINDOW)
+    exported = Window(rng.uniform(20, 80), np.exp(rng.uniform(np.log(80), np.log(350))))
+    grey = np.round(in_window(hu, exported) * 255)
+    read = Window(exported.level + np.clip(rng.normal(0, 5), -10, 10), exported.width * rng.uniform(0.87, 1.15))
+    return to_unit_range(grey, Units.DISPLAY, read)
 
 
 def _jpeg(x: np.ndarray, quality: int) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 from ich_viewer import paths
 from ich_viewer.segmentation.engine import NetworkOutput, SegmentationEngine
 from ich_viewer.segmentation.model_file import Thresholds, read_manifest, shipped_network_path, update_thresholds
-from ich_viewer.segmentation.postprocessing import keep_inside_skull
+from ich_viewer.segmentation.postprocessing import skull_rule
 from ich_viewer.segmentation.preprocessing import to_unit_range
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study, Units
 from ich_viewer.training import decision
@@ -136,20 +136,20 @@ def fold_engines() -> list[SegmentationEngine]:
     return [SegmentationEngine(shipped_network_path(f"fold{k}"), force_cpu=True) for k in range(N_FOLDS)]
 
 
-def cross_validate(data: Path, condition: Condition = NATIVE, keep=None, log=print) -> list[PatientOutcome]:
-    """Each patient scored by the fold network that never saw it; keep(scan, engine) sees every scan."""
+def held_out_scans(data: Path, condition: Condition = NATIVE, log=print):
+    """(scan, engine) for every patient, scanned by the fold network that never saw it."""
     folds = load_folds()
     patients = read_patients(data)
-    outcomes = []
     for fold, engine in enumerate(fold_engines()):
         held_out = [p for p in patients if folds[p.patient] == fold]
         for patient in held_out:
-            scan = scan_patient(engine, patient, fold, condition)
-            if keep is not None:
-                keep(scan, engine)
-            outcomes.append(outcome_of(scan, engine))
+            yield scan_patient(engine, patient, fold, condition), engine
         log(f"{condition.name}, fold {fold}: {len(held_out)} patients scored")
-    return outcomes
+
+
+def cross_validate(data: Path, condition: Condition = NATIVE, log=print) -> list[PatientOutcome]:
+    """Each patient scored by the fold network that never saw it, with that network's thresholds."""
+    return [outcome_of(scan, engine) for scan, engine in held_out_scans(data, condition, log)]
 
 
 def save_output(folder: Path, output: NetworkOutput, patient: int) -> None:
@@ -261,13 +261,9 @@ def native_cross_validation(data: Path, runs_dir: Path) -> list[PatientOutcome]:
     network are chosen on the other folds' patients and written into its
     manifest (the final network's on all patients), then every patient is scored.
     """
-    scans: list[tuple[Scan, SegmentationEngine]] = []
-
-    def keep(scan: Scan, engine: SegmentationEngine) -> None:
-        scans.append((scan, engine))
+    scans = list(held_out_scans(data))
+    for scan, _ in scans:
         save_output(runs_dir / "cv_outputs", scan.output, scan.patient.patient)
-
-    cross_validate(data, keep=keep)
     base = scans[0][1].manifest.thresholds
     lesions = [_lesions(scan, engine.manifest.thresholds) for scan, engine in scans]
     chosen = decision.nested_choices(lesions, list(range(N_FOLDS)), base)
@@ -278,9 +274,7 @@ def native_cross_validation(data: Path, runs_dir: Path) -> list[PatientOutcome]:
 
 def _lesions(scan: Scan, thresholds: Thresholds) -> decision.PatientLesions:
     output = scan.output
-    probability = output.probability
-    if thresholds.inside_skull_only:
-        probability = keep_inside_skull(probability, output.brain, output.bone)
+    probability = skull_rule(output.probability, output.brain, output.bone, thresholds)
     sizes, peaks = decision.lesions_of(probability, thresholds.mask)
     return decision.PatientLesions(scan.patient.patient, scan.fold, bool(scan.reference.any()), sizes, peaks)
 

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ich_viewer.segmentation.preprocessing import display_to_hu
+from ich_viewer.study.export_window import estimate_export_window
 from ich_viewer.study.model import CT_ICH_BONE_WINDOW, CT_ICH_BRAIN_WINDOW, Study, Window
 
 Transform = Callable[[Study, np.ndarray], tuple[Study, np.ndarray]]
@@ -55,8 +56,6 @@ def hounsfield_units(study: Study) -> np.ndarray:
 
 def rewindowed(window: Window) -> Transform:
     def transform(study: Study, reference: np.ndarray) -> tuple[Study, np.ndarray]:
-        from ich_viewer.study.export_window import estimate_export_window  # noqa: PLC0415
-
         hu = hounsfield_units(study)
         grey = np.round(np.clip((hu - window.low) / window.width, 0, 1) * 255).astype(np.float32)
         estimate = estimate_export_window(grey)
