@@ -21,7 +21,8 @@ from ich_viewer.segmentation.model_file import (
     shipped_network_path,
 )
 from ich_viewer.segmentation.postprocessing import postprocess
-from ich_viewer.segmentation.preprocessing import network_batch, study_views
+from ich_viewer.segmentation.field_of_view import Square
+from ich_viewer.segmentation.preprocessing import network_batch, study_square, study_views
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study
 
@@ -38,6 +39,7 @@ class NetworkOutput:
     probability: np.ndarray
     brain: np.ndarray
     bone: np.ndarray | None
+    square: Square | None = None  # the part of the study's frame they cover (None: all of it)
 
 
 def default_model_path() -> Path:
@@ -126,7 +128,8 @@ class SegmentationEngine:
         """The network's raw probabilities at its own resolution, with the views it saw."""
         self.load()
         spec = self.manifest.input
-        brain, bone = study_views(study, spec, with_bone)
+        square = study_square(study, spec)
+        brain, bone = study_views(study, spec, with_bone, square)
         n = study.n_slices
         probability = np.empty((n, spec.size, spec.size), np.float32)
         for start in range(0, n, self.batch_size):
@@ -137,13 +140,14 @@ class SegmentationEngine:
             probability[indices.start:indices.stop] = self._predict(batch)
             if progress:
                 progress(indices.stop, n)
-        return NetworkOutput(probability, brain, bone)
+        return NetworkOutput(probability, brain, bone, square)
 
     def interpret(self, output: NetworkOutput, study_shape_yx: tuple[int, int],
                   thresholds: Thresholds | None = None) -> SegmentationResult:
         """The mask, slice scores and decision from the network's output (the manifest's thresholds)."""
         thresholds = thresholds or self.manifest.thresholds
-        prob, mask, scores = postprocess(output.probability, output.brain, output.bone, study_shape_yx, thresholds)
+        prob, mask, scores = postprocess(output.probability, output.brain, output.bone, study_shape_yx, thresholds,
+                                         output.square)
         return SegmentationResult(prob, mask, scores, self.info, self.device)
 
     def _predict(self, batch: np.ndarray) -> np.ndarray:

@@ -119,6 +119,7 @@ def _from_record(record: dict) -> NetworkManifest:
         context_slices=int(given["context_slices"]),
         brain_window=Window(**given["brain_window"]),
         bone_window=Window(**bone) if bone else None,
+        head_span=given.get("head_span"),  # absent in the first manifests: the whole frame
     )
     return NetworkManifest(
         name=record["name"], version=record["version"], weights=record["weights"], sha256=record["sha256"],

@@ -26,6 +26,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ich_viewer.segmentation.field_of_view import Square
 from ich_viewer.segmentation.model_file import Thresholds
 from ich_viewer.segmentation.preprocessing import to_study_grid
 
@@ -124,12 +125,15 @@ def clean(network_probability: np.ndarray, brain: np.ndarray, bone: np.ndarray |
 
 
 def postprocess(network_probability: np.ndarray, brain: np.ndarray, bone: np.ndarray | None,
-                study_shape_yx: tuple[int, int], thresholds: Thresholds):
-    """(z, S, S) network output -> (probability, mask, slice scores) on the study grid."""
+                study_shape_yx: tuple[int, int], thresholds: Thresholds, square: Square | None = None):
+    """(z, S, S) network output -> (probability, mask, slice scores) on the study grid.
+
+    square: the part of the study's frame the network read (None: all of it).
+    """
     cleaned = clean(network_probability, brain, bone, thresholds)
     scores = slice_scores(cleaned)
-    if network_probability.shape[1:] == tuple(study_shape_yx):
+    if square is None and network_probability.shape[1:] == tuple(study_shape_yx):
         probability = cleaned
     else:
-        probability = to_study_grid(cleaned, study_shape_yx)
+        probability = to_study_grid(cleaned, study_shape_yx, square)
     return probability, probability >= thresholds.mask, scores

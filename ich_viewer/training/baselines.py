@@ -116,8 +116,9 @@ def median_seconds(call, repeats: int) -> float:
 
 
 def inference_cost(repeats: int = 5) -> dict:
-    """ms per 512 x 512 slice and per 30-slice study, same run: ours (version 2: bone channel,
-    skull rule, 3-D lesions), ours as version 1 ran (3 channels, neither rule) and the reference U-Net."""
+    """ms per 512 x 512 slice and per 30-slice study, same run: ours (version 2: bone channel, framed
+    on the head, skull rule, 3-D lesions), ours as version 1 ran (3 channels, whole frame, neither rule)
+    and the reference U-Net."""
     from ich_viewer.segmentation.engine import compiled  # noqa: PLC0415
     from ich_viewer.segmentation.model_file import Thresholds  # noqa: PLC0415
     from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa: PLC0415
@@ -125,6 +126,7 @@ def inference_cost(repeats: int = 5) -> dict:
     from ich_viewer.segmentation.preprocessing import (  # noqa: PLC0415
         CT_ICH_INPUT,
         network_batch,
+        study_square,
         study_views,
         to_unit_range,
     )
@@ -136,12 +138,14 @@ def inference_cost(repeats: int = 5) -> dict:
     network, version_1 = ich_unet25d(), ich_unet25d(channels=3)
     ours, ours_v1 = compiled(network, NETWORK_SIZE), compiled(version_1, NETWORK_SIZE)
     reference = compiled(reference_unet(), 160)
-    version_1_input = replace(CT_ICH_INPUT, bone_window=None)
+    version_1_input = replace(CT_ICH_INPUT, bone_window=None, head_span=None)
 
     def run_ours(volume, forward=ours, spec=CT_ICH_INPUT, thresholds=Thresholds()):
-        brain, bone = study_views(Study(volume, Units.HU, None, "."), spec)
+        study = Study(volume, Units.HU, None, ".")
+        square = study_square(study, spec)
+        brain, bone = study_views(study, spec, square=square)
         prob = np.asarray(forward(network_batch(brain, bone, range(len(volume)))))[..., 0]
-        return postprocess(prob, brain, bone, volume.shape[1:], thresholds)
+        return postprocess(prob, brain, bone, volume.shape[1:], thresholds, square)
 
     def run_version_1(volume):
         return run_ours(volume, ours_v1, version_1_input, Thresholds(min_lesion_px=6, inside_skull_only=False))

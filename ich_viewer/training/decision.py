@@ -6,8 +6,12 @@ detection threshold (postprocessing.py). Both are chosen here, never on the
 patients they are then scored on: for the network of fold k, on the
 cross-validation outputs of the other four folds' patients; for the final
 network, on all five folds' outputs. The rule: the highest patient
-specificity among the candidates that keep at least MIN_SENSITIVITY of the
-patients with hemorrhage; ties go to the more sensitive choice.
+specificity among the candidates that miss at most MAX_MISSED of the
+patients with hemorrhage they are chosen on; ties go to the more sensitive
+choice. (Version 2.0 asked for 97% of about 29 patients, which is none
+missed: one faint 38-pixel bleed then forced the smallest lesion size and
+the lowest threshold on every fold, and 7 of 46 normal heads were cleared.
+The goal is 35 of 36 detected, so one miss is the budget.)
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ich_viewer.segmentation.model_file import Thresholds
 
 MIN_LESION_CANDIDATES = (6, 12, 25, 50, 100, 200, 400)
 DETECTION_CANDIDATES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
-MIN_SENSITIVITY = 0.97  # 35 of 36
+MAX_MISSED = 1
 
 
 @dataclass
@@ -51,10 +55,11 @@ def lesions_of(probability: np.ndarray, mask_threshold: float) -> tuple[np.ndarr
     return sizes, peaks
 
 
-def _rates(patients: list[PatientLesions], min_lesion_px: int, detection: float) -> tuple[float, float]:
+def _outcome(patients: list[PatientLesions], min_lesion_px: int, detection: float) -> tuple[int, float]:
+    """(patients with hemorrhage missed, specificity)."""
     called = np.array([p.score(min_lesion_px) >= detection for p in patients])
     truth = np.array([p.has_hemorrhage for p in patients])
-    return float(called[truth].mean()), float((~called[~truth]).mean())
+    return int((~called[truth]).sum()), float((~called[~truth]).mean())
 
 
 def choose(patients: list[PatientLesions], base: Thresholds) -> Thresholds:
@@ -62,10 +67,10 @@ def choose(patients: list[PatientLesions], base: Thresholds) -> Thresholds:
     best, best_key = base, None
     for min_lesion in MIN_LESION_CANDIDATES:
         for detection in DETECTION_CANDIDATES:
-            sensitivity, specificity = _rates(patients, min_lesion, detection)
-            if sensitivity < MIN_SENSITIVITY:
+            missed, specificity = _outcome(patients, min_lesion, detection)
+            if missed > MAX_MISSED:
                 continue
-            key = (specificity, sensitivity, -min_lesion, -detection)
+            key = (specificity, -missed, -min_lesion, -detection)
             if best_key is None or key > best_key:
                 best, best_key = replace(base, min_lesion_px=min_lesion, detection=detection), key
     return best

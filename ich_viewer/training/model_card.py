@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ich_viewer import paths
 from ich_viewer.segmentation.model_file import manifest_path, read_manifest, shipped_network_path
-from ich_viewer.training.train import OURS, REFERENCE_UNET, REFINE
+from ich_viewer.training.train import OURS, REFERENCE_UNET, REFINE, TUNE
 
 
 def _f(value, digits: int = 3) -> str:
@@ -143,7 +143,7 @@ def write_model_card(metrics: dict, path: Path | None = None) -> Path:
     text = template.format(
         name=manifest.name, version=manifest.version, preprocessing=manifest.input.describe(),
         mask_threshold=thresholds.mask, detection_threshold=thresholds.detection,
-        min_lesion=thresholds.min_lesion_px, ours=OURS, refine=REFINE, reference=REFERENCE_UNET,
+        min_lesion=thresholds.min_lesion_px, ours=OURS, refine=REFINE, tune=TUNE, reference=REFERENCE_UNET,
         cross_validation="\n".join(_cross_validation(metrics)),
         robustness="\n".join(_robustness(metrics)),
         decision="\n".join(_decision(metrics)),

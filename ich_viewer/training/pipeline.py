@@ -10,7 +10,7 @@ from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import prepare_all
 from ich_viewer.training.folds import load_folds
 from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, notebook_split
-from ich_viewer.training.train import OURS, REFINE, configure_tensorflow, train_run
+from ich_viewer.training.train import OURS, REFINE, TUNE, configure_tensorflow, train_run
 
 
 def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, ship: bool) -> int:
@@ -69,7 +69,8 @@ def training_description(name: str) -> str:
         patients = f"the 4 cross-validation folds other than fold {name.removeprefix('fold')} (models/cv_folds.json)"
     return (f"CT-ICH JPG release (Hssayeni et al., PhysioNet, doi:10.13026/w8q8-ky94, CC BY 4.0), "
             f"brain and bone windows, {patients}; `ich-viewer train` {OURS.epochs} x {OURS.steps_per_epoch} "
-            f"steps of {OURS.batch_size}, then {REFINE.epochs} x {REFINE.steps_per_epoch} on its own hard examples.")
+            f"steps of {OURS.batch_size}, then {REFINE.epochs} x {REFINE.steps_per_epoch} and {TUNE.epochs} x "
+            f"{TUNE.steps_per_epoch} on its own hard examples.")
 
 
 def _log(message: str) -> None:

@@ -6,7 +6,9 @@
 - fold0_refined..fold4_refined, final_refined: each of those continued for
   half its budget again, at a lower learning rate, with a third of every
   batch drawn from its own hard examples (training slices where it still
-  outlines a bleed that is not there, or misses one). These are what ships.
+  outlines a bleed that is not there, or misses one).
+- fold0_tuned..fold4_tuned, final_tuned: each refined network continued once
+  more, on its own remaining hard examples. These are what ships.
 - notebook_*: the reference notebook's protocol, a random 80/20 split of
   slices (leaky by design: slices of one patient on both sides), for both
   baselines and ours.
@@ -20,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ich_viewer.training.folds import N_FOLDS
-from ich_viewer.training.train import OURS, REFERENCE_UNET, REFINE, TWO_BRANCH, TrainConfig
+from ich_viewer.training.train import OURS, REFERENCE_UNET, REFINE, TUNE, TWO_BRANCH, TrainConfig
 
 NETWORK_NAME = "ich_unet25d"
-NETWORK_VERSION = "2.0"  # 2: bone-window channel, exporter augmentation, look-alike sampling
+NETWORK_VERSION = "2.1"  # 2: bone-window channel, exporter augmentation, look-alike sampling; .1: tuned
 NOTEBOOK_SPLIT_SEED = 42
 NOTEBOOK_TEST_FRACTION = 0.2
 
@@ -42,7 +44,9 @@ def all_runs() -> list[Run]:
     names = [f"fold{k}" for k in range(N_FOLDS)] + ["final"]
     folds = list(range(N_FOLDS)) + [None]
     runs = [Run(name, OURS, fold) for name, fold in zip(names, folds)]
-    runs += [Run(f"{name}_refined", REFINE, fold, refines=name, ships_as=name) for name, fold in zip(names, folds)]
+    runs += [Run(f"{name}_refined", REFINE, fold, refines=name) for name, fold in zip(names, folds)]
+    runs += [Run(f"{name}_tuned", TUNE, fold, refines=f"{name}_refined", ships_as=name)
+             for name, fold in zip(names, folds)]
     runs += [
         Run("notebook_two_branch_net", TWO_BRANCH, notebook_split=True),
         Run("fold0_two_branch_net", TWO_BRANCH, 0),

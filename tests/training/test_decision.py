@@ -26,6 +26,14 @@ def test_choose_raises_the_minimum_lesion_until_it_would_lose_a_bleed():
     assert chosen.min_lesion_px == 25  # the smallest size that clears every speck
 
 
+def test_choose_may_miss_one_faint_bleed_but_not_two():
+    patients = [_patient(i, 0, True, [300], [0.99]) for i in range(10)]
+    patients += [_patient(10, 0, True, [15], [0.99]), _patient(11, 0, True, [30], [0.99])]  # two small bleeds
+    patients += [_patient(20 + i, 0, False, [20], [0.99]) for i in range(10)]
+    chosen = choose(patients, Thresholds())
+    assert chosen.min_lesion_px == 25  # misses the 15-px bleed, clears every speck, keeps the 30-px one
+
+
 def test_fold_thresholds_never_see_their_own_fold():
     # Fold 1's normal heads carry large false lesions; only fold 1's own choice could react to them.
     patients = [_patient(i, i % 2, True, [300], [0.99]) for i in range(10)]
