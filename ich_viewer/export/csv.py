@@ -50,3 +50,38 @@ def export_findings_csv(
     """Write the per-slice CSV to dest atomically; returns dest."""
     ensure_outside_study_folder(dest, study.source, allow_study_folder)
     return write_atomic(dest, findings_csv_text(study, findings).encode("utf-8"))
+
+
+LESION_COLUMNS = ("lesion", "side", "first_slice_label", "last_slice_label", "n_slices", "voxels",
+                  "volume_ml", "largest_area_cm2", "largest_area_slice_label", "mean_hu", "abc2_ml",
+                  "abc2_a_mm", "abc2_b_mm", "abc2_c_mm", "abc2_note")
+
+
+def _lesion_row(study: Study, lesion) -> list:
+    labels = study.slice_labels
+    axes = lesion.abc2_axes_mm or (None, None, None)
+    return [lesion.number, lesion.side or "", labels[lesion.slices[0]], labels[lesion.slices[-1]],
+            len(lesion.slices), lesion.voxel_count, _number(lesion.volume_ml, 4),
+            _number(lesion.largest_area_cm2, 4), labels[lesion.largest_area_slice],
+            _number(lesion.mean_hu, 1), _number(lesion.abc2_ml, 4), *(_number(a, 2) for a in axes),
+            lesion.abc2_note or ""]
+
+
+def lesions_csv_text(study: Study, findings: HemorrhageFindings) -> str:
+    """One row per lesion, largest first (the Findings panel's list), then the totals row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(LESION_COLUMNS)
+    writer.writerows(_lesion_row(study, lesion) for lesion in findings.lesions)
+    total = ["total", "", "", "", findings.n_slices_involved, findings.voxel_count,
+             _number(findings.volume_ml, 4)]
+    writer.writerow(total + [""] * (len(LESION_COLUMNS) - len(total) - 1) + [findings.volume_note or ""])
+    return buffer.getvalue()
+
+
+def export_lesions_csv(
+    study: Study, findings: HemorrhageFindings, dest: Path | str, allow_study_folder: bool = False
+) -> Path:
+    """Write the per-lesion CSV to dest atomically; returns dest."""
+    ensure_outside_study_folder(dest, study.source, allow_study_folder)
+    return write_atomic(dest, lesions_csv_text(study, findings).encode("utf-8"))
