@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: ViewerSettings | None = None, engine_factory=None) -> None:
         super().__init__()
         self.settings = settings or ViewerSettings()
-        self.opener = StudyOpener(self, self.settings)
+        self.opener = StudyOpener(self, self.settings, before_error=lambda: self.statusBar().clearMessage())
         self.exporter = Exporter(self, self.settings, self._tell)
         self.review: Review | None = None
         self.autosave = AutosaveStore()
@@ -160,7 +160,6 @@ class MainWindow(QMainWindow):
         finally:
             self.statusBar().clearMessage()  # also when opening failed: nothing is opening any more
         if study is None:
-            self._tell(f"Could not open {path}")
             return False
         self._show_new_study(study)
         self._remember_opened(Path(path))
