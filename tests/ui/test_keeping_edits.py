@@ -22,7 +22,7 @@ from ich_viewer.export.atomic import ExportError
 from ich_viewer.study.model import StudyMetadata
 from ich_viewer.ui import main_window
 from ich_viewer.ui.autosave import AutosaveStore, study_identity
-from ui_support import fake_engine, known_mask, make_display_study, make_hu_study
+from ui_support import known_mask, make_display_study, make_hu_study
 
 STROKE_SLICE = 12  # no model outline here
 HERE = Path(__file__).parent

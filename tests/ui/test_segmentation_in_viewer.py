@@ -273,3 +273,14 @@ def test_the_worker_thread_starts_only_when_needed_and_stops_on_close(qtbot):
     unshown = MainWindow(ViewerSettings(), engine_factory=fake_engine())
     qtbot.addWidget(unshown)
     assert unshown.segmentation.service is None
+
+
+@pytest.mark.parametrize("n_slices", [1, 2])
+def test_one_or_two_slices_show_no_volume_but_the_reason_and_no_plot(segmented, n_slices):
+    voxels = np.full((n_slices, 96, 128), 80.0, np.float32)  # all "bright": the fake model outlines it all
+    study = make_hu_study(voxels=voxels, reference_mask=None, slice_labels=[str(i + 1) for i in range(n_slices)])
+    win = segmented(study)
+    volume = texts(win)["Volume"]
+    assert "mL" not in volume and "at least 3 slices" in volume
+    assert win.review.findings.lesions[0].volume_ml is None
+    assert not win.findings_panel.plot.isVisible()

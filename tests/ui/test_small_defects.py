@@ -10,10 +10,9 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ich_viewer.study.errors import StudyLoadError
-from ich_viewer.ui import main_window, opening
+from ich_viewer.ui import opening
 from ich_viewer.ui.main_window import FILE_FILTER, MainWindow
 from ich_viewer.ui.overlay import MODEL_COLOUR, PROBABILITY_LAYER, HeatMapLayer
-from ich_viewer.ui.panels import OverlayPanel
 from ich_viewer.ui.settings import ViewerSettings
 from ui_support import make_display_study, send_mouse
 
