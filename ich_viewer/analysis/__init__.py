@@ -1,6 +1,6 @@
-"""Measurements of the hemorrhage mask: volume in mL, ABC/2, per-slice areas, detection, Dice.
+"""Measurements of the hemorrhage mask: lesions, volume in mL, ABC/2 per lesion, per-slice areas, Dice.
 
-numpy only: no Qt, no TensorFlow.
+numpy (and scipy for the lesions) only: no Qt, no TensorFlow.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from ich_viewer.analysis.findings import (
     HemorrhageFindings,
     compute_findings,
     dice,
-    kothari_slice_weights,
     largest_slices,
     per_slice_dice,
+    volume_limitation,
 )
+from ich_viewer.analysis.lesions import Lesion, LesionContext, find_lesions, lesion_region
 
 if TYPE_CHECKING:
     from ich_viewer.segmentation.result import SegmentationResult
@@ -34,17 +35,46 @@ def compute_study_findings(
         slice_scores=segmentation.slice_scores,
         detection_threshold=segmentation.model.detection_threshold,
         reference_mask=study.reference_mask,
+        context=study_lesion_context(study),
     )
+
+
+def study_lesion_context(study: Study) -> LesionContext:
+    """HU, orientation and the volume rule of a study, for measuring its lesions."""
+    note = None
+    if study.spacing_mm is None:
+        note = ("not available: pixel spacing not recorded in the DICOM headers" if study.is_hu
+                else "not available: pixel spacing unknown (8-bit images)")
+    else:
+        note = volume_limitation(study.n_slices, study.spacing_mm, _slice_steps_mm(study))
+    geometry = study.geometry
+    left = None if geometry is None else bool(geometry.orientation[0] > 0)  # LPS: +x is the patient's left
+    return LesionContext(study.spacing_mm, note, study.voxels if study.is_hu else None, left)
+
+
+def _slice_steps_mm(study: Study) -> np.ndarray | None:
+    """Distances between consecutive slices along their normal (DICOM positions), else None."""
+    geometry = study.geometry
+    if geometry is None or len(geometry.positions) != study.n_slices or study.n_slices < 2:
+        return None
+    row, column = np.array(geometry.orientation[:3]), np.array(geometry.orientation[3:])
+    distances = np.asarray(geometry.positions, dtype=np.float64) @ np.cross(row, column)
+    return np.abs(np.diff(distances))
 
 
 __all__ = [
     "HemorrhageFindings",
+    "Lesion",
+    "LesionContext",
     "MaskEdits",
     "compare_masks",
     "compute_findings",
     "compute_study_findings",
     "dice",
-    "kothari_slice_weights",
+    "find_lesions",
     "largest_slices",
+    "lesion_region",
     "per_slice_dice",
+    "study_lesion_context",
+    "volume_limitation",
 ]

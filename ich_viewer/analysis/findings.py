@@ -1,8 +1,12 @@
-"""What the hemorrhage mask means in numbers: volume, ABC/2, per-slice areas, detection.
+"""What the hemorrhage mask means in numbers: lesions, volume, per-slice areas, detection.
 
 Every physical figure is None when the voxel spacing is unknown (8-bit
 images without spacing): a volume computed from a guessed spacing would look
-exactly like a real one on the report, so we never make one up.
+exactly like a real one on the report, so we never make one up. Volumes are
+also left out, with the reason, where they would not mean what they say:
+fewer than MIN_SLICES_FOR_VOLUME slices, or slice spacing that varies by more
+than SPACING_TOLERANCE (see volume_limitation). ABC/2 is measured per lesion
+(analysis.lesions), never over the whole mask.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from ich_viewer.analysis.geometry import longest_axes_mm
+from ich_viewer.analysis.lesions import Lesion, LesionContext, find_lesions
 
-# Kothari et al., Stroke 1996: a slice counts fully towards C when its
-# hemorrhage area is at least 75 % of the largest, half when 25-75 %.
-KOTHARI_FULL_SLICE = 0.75
-KOTHARI_HALF_SLICE = 0.25
+# A volume needs the bleed's extent between slices: one or two slices give an
+# mL figure that is mostly the slice spacing, so none is shown below this.
+MIN_SLICES_FOR_VOLUME = 3
+# Voxel count x one voxel volume assumes one spacing: beyond 10 % apart it is wrong.
+SPACING_TOLERANCE = 0.10
 
 
 @dataclass(eq=False)  # arrays inside: compare fields explicitly, not with ==
@@ -38,11 +43,12 @@ class HemorrhageFindings:
     spacing_mm: tuple[float, float, float] | None
     per_slice_area_cm2: np.ndarray | None = None  # float64 (z,)
     largest_area_cm2: float | None = None
-    volume_ml: float | None = None
-    abc2_ml: float | None = None
-    abc2_axes_mm: tuple[float, float, float] | None = None  # (A, B, C)
+    volume_ml: float | None = None  # all lesions (and specks) of the accepted mask
+    volume_note: str | None = None  # why there is no volume although the spacing is known
+    lesions: list[Lesion] = field(default_factory=list)  # largest first
     dice_study: float | None = None  # NaN when mask and reference are both empty
     per_slice_dice: np.ndarray | None = None  # float64 (z,), NaN where both are empty
+    reference_voxel_count: int | None = None  # 0: the reference outlines no hemorrhage
     # The mask these numbers describe, so a report outlines exactly what it measured
     # (a reference, not a copy: recompute the findings after editing the mask).
     mask: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -63,8 +69,8 @@ class HemorrhageFindings:
             "voxel_count": self.voxel_count,
             "spacing_mm": list(self.spacing_mm) if self.spacing_mm else None,
             "volume_ml": self.volume_ml,
-            "abc2_ml": self.abc2_ml,
-            "abc2_axes_mm": list(self.abc2_axes_mm) if self.abc2_axes_mm else None,
+            "volume_note": self.volume_note,
+            "lesions": [lesion.to_dict() for lesion in self.lesions],
             "largest_area_px": self.largest_area_px,
             "largest_area_cm2": self.largest_area_cm2,
             "largest_area_slice": self.largest_area_slice,
@@ -72,6 +78,7 @@ class HemorrhageFindings:
             "per_slice_area_cm2": _json_floats(self.per_slice_area_cm2),
             "dice_study": _json_float(self.dice_study),
             "per_slice_dice": _json_floats(self.per_slice_dice),
+            "reference_voxel_count": self.reference_voxel_count,
         }
 
 
@@ -110,15 +117,6 @@ def per_slice_dice(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(total > 0, 2.0 * overlap / total, np.nan)
 
 
-def kothari_slice_weights(per_slice_area: np.ndarray) -> np.ndarray:
-    """How much each slice counts towards C: 1, 0.5 or 0 by its area relative to the largest."""
-    largest = per_slice_area.max(initial=0)
-    if largest == 0:
-        return np.zeros(len(per_slice_area))
-    ratio = per_slice_area / largest
-    return np.select([ratio >= KOTHARI_FULL_SLICE, ratio >= KOTHARI_HALF_SLICE], [1.0, 0.5], 0.0)
-
-
 def _validated_spacing(spacing_mm) -> tuple[float, float, float] | None:
     if spacing_mm is None:
         return None
@@ -138,22 +136,19 @@ def _detection(mask: np.ndarray, slice_scores, threshold: float) -> tuple[bool, 
     return score >= threshold, score
 
 
-def _abc2(mask, areas_px, largest_slice, spacing) -> tuple[float, tuple[float, float, float]]:
-    """ABC/2 in mL and its (A, B, C) in mm, Kothari's bedside estimate of hematoma volume."""
-    dz, dy, dx = spacing
-    a_mm, b_mm = longest_axes_mm(mask[largest_slice], (dy, dx))
-    c_mm = float(kothari_slice_weights(areas_px).sum()) * dz
-    return a_mm * b_mm * c_mm / 2.0 / 1000.0, (a_mm, b_mm, c_mm)
-
-
 def compute_findings(
     mask: np.ndarray,
     spacing_mm: tuple[float, float, float] | None,
     slice_scores: np.ndarray | None = None,
     detection_threshold: float = 0.5,
     reference_mask: np.ndarray | None = None,
+    context: LesionContext | None = None,
 ) -> HemorrhageFindings:
-    """Measure a bool (z, y, x) hemorrhage mask; spacing_mm is (z, y, x) or None if unknown."""
+    """Measure a bool (z, y, x) hemorrhage mask; spacing_mm is (z, y, x) or None if unknown.
+
+    context adds what the lesions need besides the mask (HU, orientation);
+    its volume_note defaults to volume_limitation(n slices, spacing).
+    """
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim != 3:
         raise ValueError(f"mask must be (z, y, x), got shape {mask.shape}")
@@ -176,23 +171,56 @@ def compute_findings(
         spacing_mm=spacing,
         mask=mask,
     )
+    context = _lesion_context(context, spacing, mask.shape[0])
+    findings.lesions = find_lesions(mask, context)
+    findings.volume_note = context.volume_note
     if spacing is not None:
-        _add_physical_measures(findings, mask, spacing)
+        _add_physical_measures(findings, spacing, context.volumes_measured)
     if reference_mask is not None:
         findings.dice_study = dice(mask, reference_mask)
         findings.per_slice_dice = per_slice_dice(mask, reference_mask)
+        findings.reference_voxel_count = int(np.count_nonzero(reference_mask))
     return findings
 
 
-def _add_physical_measures(findings: HemorrhageFindings, mask: np.ndarray, spacing) -> None:
+def _lesion_context(context: LesionContext | None, spacing, n_slices: int) -> LesionContext:
+    context = context or LesionContext()
+    note = context.volume_note
+    if note is None:
+        note = volume_limitation(n_slices, spacing)
+    return LesionContext(spacing, note, context.hu_voxels, context.columns_to_patient_left)
+
+
+def volume_limitation(
+    n_slices: int, spacing_mm, slice_steps_mm=None, *, min_slices: int = MIN_SLICES_FOR_VOLUME,
+    tolerance: float = SPACING_TOLERANCE,
+) -> str | None:
+    """Why a volume in mL would mislead for this study, or None when it can be measured.
+
+    slice_steps_mm are the distances between consecutive slices (DICOM
+    positions), when known; they are uneven when the largest and smallest
+    differ by more than `tolerance` of the median.
+    """
+    if spacing_mm is None:
+        return "not available: voxel size unknown"
+    if n_slices < min_slices:
+        count = "a single slice" if n_slices == 1 else f"only {n_slices} slices"
+        return (f"not measured: {count}; a volume needs at least {min_slices} slices to show the "
+                "bleed's extent between them, else the figure is mostly the slice spacing")
+    steps = np.asarray(slice_steps_mm if slice_steps_mm is not None else [], dtype=np.float64)
+    if steps.size >= 2:
+        median = float(np.median(steps))
+        if median > 0 and (steps.max() - steps.min()) > tolerance * median:
+            return (f"not measured: slice spacing uneven ({steps.min():.2g}–{steps.max():.2g} mm, "
+                    f"more than {tolerance:.0%} apart), so voxel count × one voxel volume would be wrong")
+    return None
+
+
+def _add_physical_measures(findings: HemorrhageFindings, spacing, volumes_measured: bool) -> None:
     dz, dy, dx = spacing
     pixel_area_cm2 = dy * dx / 100.0
     findings.per_slice_area_cm2 = findings.per_slice_area_px * pixel_area_cm2
     findings.largest_area_cm2 = findings.largest_area_px * pixel_area_cm2
-    findings.volume_ml = findings.voxel_count * dz * dy * dx / 1000.0
-    if findings.largest_area_slice is None:
-        findings.abc2_ml, findings.abc2_axes_mm = 0.0, (0.0, 0.0, 0.0)
-    else:
-        findings.abc2_ml, findings.abc2_axes_mm = _abc2(
-            mask, findings.per_slice_area_px, findings.largest_area_slice, spacing
-        )
+    if volumes_measured:
+        # Every voxel of the accepted mask: the lesions' volumes plus any specks too small to list.
+        findings.volume_ml = findings.voxel_count * dz * dy * dx / 1000.0

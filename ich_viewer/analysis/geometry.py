@@ -67,3 +67,20 @@ def longest_axes_mm(slice_mask: np.ndarray, pixel_spacing_mm: tuple[float, float
     perpendicular = np.array([-along_a[1], along_a[0]])
     across = hull @ perpendicular
     return a_mm, float(across.max() - across.min())
+
+
+def solidity(slice_mask: np.ndarray) -> float:
+    """Area of the outline over the area of its convex hull (1 for a convex blob, low for a crescent).
+
+    Both are measured on pixel squares, so a filled rectangle is exactly 1.
+    An empty slice counts as convex (1.0): there is no shape to judge.
+    """
+    area = int(slice_mask.sum())
+    if area == 0:
+        return 1.0
+    hull = _convex_hull(_row_extreme_corners(slice_mask))
+    if len(hull) < 3:
+        return 1.0
+    x, y = hull[:, 0], hull[:, 1]
+    hull_area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    return min(area / hull_area, 1.0) if hull_area > 0 else 1.0

@@ -76,6 +76,8 @@ class MaskEditor:
         self._undo: list[_Change] = []
         self._redo: list[_Change] = []
         self._stroke: _Stroke | None = None
+        # The step just done, undone or redone, as (slices, before, after): what the provenance records.
+        self.last_step: _Change | None = None
 
     # -- strokes --------------------------------------------------------------------------
     def begin_stroke(self, z: int, at: Point, radius: float, erase: bool = False) -> None:
@@ -112,11 +114,22 @@ class MaskEditor:
     # -- whole-mask steps -------------------------------------------------------------------
     def reset(self) -> list[int]:
         """Back to the model's output, as one undoable step; returns the slices that changed."""
+        return self.replace(self.model_mask)
+
+    def erase_region(self, region: np.ndarray) -> list[int]:
+        """Erase every voxel of a bool (z, y, x) region (a rejected lesion) as one undoable step."""
+        return self.replace(self.mask & ~np.asarray(region, bool))
+
+    def replace(self, mask: np.ndarray) -> list[int]:
+        """Make the mask equal to `mask` (restored edits) as one undoable step; returns the slices changed."""
         self.end_stroke()
-        changed = np.flatnonzero((self.mask != self.model_mask).any(axis=(1, 2)))
+        mask = np.asarray(mask, bool)
+        if mask.shape != self.mask.shape:
+            raise ValueError(f"mask shape {mask.shape} differs from the edited mask's {self.mask.shape}")
+        changed = np.flatnonzero((self.mask != mask).any(axis=(1, 2)))
         if changed.size:
-            self._push(_Change(changed, self.mask[changed].copy(), self.model_mask[changed].astype(bool)))
-            self.mask[changed] = self.model_mask[changed]
+            self._push(_Change(changed, self.mask[changed].copy(), mask[changed].copy()))
+            self.mask[changed] = mask[changed]
         return changed.tolist()
 
     def undo(self) -> list[int]:
@@ -132,8 +145,10 @@ class MaskEditor:
         if not source:
             return []
         change = source.pop()
+        before = self.mask[change.slices].copy()
         self.mask[change.slices] = state(change)
         target.append(change)
+        self.last_step = _Change(change.slices, before, self.mask[change.slices].copy())
         return change.slices.tolist()
 
     @property
@@ -150,6 +165,7 @@ class MaskEditor:
         return not np.array_equal(self.mask, self.model_mask)
 
     def _push(self, change: _Change) -> None:
+        self.last_step = change
         self._undo.append(change)
         del self._undo[:-MAX_UNDO_STEPS]
         self._redo.clear()  # a new edit makes the undone ones unreachable, as in every editor

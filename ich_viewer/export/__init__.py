@@ -6,7 +6,7 @@ own folder unless the caller says the user chose it. Heavy libraries
 """
 
 from ich_viewer.export.atomic import ExportError, ensure_outside_study_folder, write_atomic
-from ich_viewer.export.csv import export_findings_csv
+from ich_viewer.export.csv import export_findings_csv, export_lesions_csv
 from ich_viewer.export.dicom_seg import export_dicom_seg
 from ich_viewer.export.nifti import export_image_nifti, export_mask_nifti
 from ich_viewer.export.png import export_key_images
@@ -18,6 +18,7 @@ __all__ = [
     "export_findings_csv",
     "export_image_nifti",
     "export_key_images",
+    "export_lesions_csv",
     "export_mask_nifti",
     "write_atomic",
 ]

@@ -33,20 +33,58 @@ def _slice_rows(study: Study, findings: HemorrhageFindings):
         yield [z, label, int(area_px), _number(area_cm2, 4), _number(volume_ml, 4), _number(dice, 4)]
 
 
-def findings_csv_text(study: Study, findings: HemorrhageFindings) -> str:
-    """The CSV as text: header, one row per slice, then the totals row."""
+def _csv_text(columns, rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(_slice_rows(study, findings))
-    volume, agreement = _number(findings.volume_ml, 4), _number(findings.dice_study, 4)
-    writer.writerow(["total", "", findings.voxel_count, "", volume, agreement])
+    writer.writerow(columns)
+    writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _write_csv(study: Study, text: str, dest: Path | str, allow_study_folder: bool) -> Path:
+    ensure_outside_study_folder(dest, study.source, allow_study_folder)
+    return write_atomic(dest, text.encode("utf-8"))
+
+
+def findings_csv_text(study: Study, findings: HemorrhageFindings) -> str:
+    """The CSV as text: header, one row per slice, then the totals row."""
+    volume, agreement = _number(findings.volume_ml, 4), _number(findings.dice_study, 4)
+    total = ["total", "", findings.voxel_count, "", volume, agreement]
+    return _csv_text(COLUMNS, [*_slice_rows(study, findings), total])
 
 
 def export_findings_csv(
     study: Study, findings: HemorrhageFindings, dest: Path | str, allow_study_folder: bool = False
 ) -> Path:
     """Write the per-slice CSV to dest atomically; returns dest."""
-    ensure_outside_study_folder(dest, study.source, allow_study_folder)
-    return write_atomic(dest, findings_csv_text(study, findings).encode("utf-8"))
+    return _write_csv(study, findings_csv_text(study, findings), dest, allow_study_folder)
+
+
+LESION_COLUMNS = ("lesion", "side", "first_slice_label", "last_slice_label", "n_slices", "voxels",
+                  "volume_ml", "largest_area_cm2", "largest_area_slice_label", "mean_hu", "abc2_ml",
+                  "abc2_a_mm", "abc2_b_mm", "abc2_c_mm", "abc2_note")
+
+
+def _lesion_row(study: Study, lesion) -> list:
+    labels = study.slice_labels
+    axes = lesion.abc2_axes_mm or (None, None, None)
+    return [lesion.number, lesion.side or "", labels[lesion.slices[0]], labels[lesion.slices[-1]],
+            len(lesion.slices), lesion.voxel_count, _number(lesion.volume_ml, 4),
+            _number(lesion.largest_area_cm2, 4), labels[lesion.largest_area_slice],
+            _number(lesion.mean_hu, 1), _number(lesion.abc2_ml, 4), *(_number(a, 2) for a in axes),
+            lesion.abc2_note or ""]
+
+
+def lesions_csv_text(study: Study, findings: HemorrhageFindings) -> str:
+    """One row per lesion, largest first (the Findings panel's list), then the totals row."""
+    total = ["total", "", "", "", findings.n_slices_involved, findings.voxel_count,
+             _number(findings.volume_ml, 4)]
+    total += [""] * (len(LESION_COLUMNS) - len(total) - 1) + [findings.volume_note or ""]
+    return _csv_text(LESION_COLUMNS, [*(_lesion_row(study, lesion) for lesion in findings.lesions), total])
+
+
+def export_lesions_csv(
+    study: Study, findings: HemorrhageFindings, dest: Path | str, allow_study_folder: bool = False
+) -> Path:
+    """Write the per-lesion CSV to dest atomically; returns dest."""
+    return _write_csv(study, lesions_csv_text(study, findings), dest, allow_study_folder)

@@ -8,9 +8,17 @@ from pathlib import Path
 
 from ich_viewer.analysis.edits import MaskEdits
 from ich_viewer.analysis.findings import HemorrhageFindings
+from ich_viewer.analysis.lesions import Lesion
 from ich_viewer.study.model import DISPLAY_FULL_RANGE, Study, StudyMetadata, Window
 
 SEX_NAMES = {"M": "male", "F": "female", "O": "other"}
+
+# Shown beside every result, positive or negative: what the model is known to miss.
+MISSED_BLEEDS_NOTICE = ("Hypodense, isodense and small bleeds may be missed: "
+                        "read every slice; a negative result does not rule hemorrhage out.")
+# The score says how sure the model is that a bleed is present, nothing about the outline.
+SCORE_MEANING = "confidence that a bleed is present, not that the outline is complete"
+HIGH_CONFIDENCE = 0.9
 
 
 def format_ml(volume_ml: float) -> str:
@@ -95,20 +103,67 @@ def volume_unavailable_reason(study: Study) -> str:
 
 def volume_text(study: Study, findings: HemorrhageFindings) -> str:
     if findings.volume_ml is None:
-        return volume_unavailable_reason(study)
-    text = f"{format_ml(findings.volume_ml)} (voxel count × voxel volume)"
+        if findings.spacing_mm is None:
+            return volume_unavailable_reason(study)  # says which kind of study lacks it
+        return findings.volume_note or "not measured"
+    count = len(findings.lesions)
+    text = f"{format_ml(findings.volume_ml)} ({_lesion_count(count)}; voxel count × voxel volume)"
     if spacing_is_estimate(study):
         text += "; estimate: spacing entered for 8-bit images, not read from DICOM"
     return text
 
 
-def abc2_text(study: Study, findings: HemorrhageFindings) -> str:
-    if findings.abc2_ml is None:
-        return volume_unavailable_reason(study)
-    if not findings.affected_slices:
-        return format_ml(0.0)
-    a, b, c = findings.abc2_axes_mm
-    return f"{format_ml(findings.abc2_ml)} (A {format_mm(a)} × B {format_mm(b)} × C {format_mm(c)} / 2)"
+def _lesion_count(count: int) -> str:
+    return "no lesion" if count == 0 else f"{count} lesion{'s' if count != 1 else ''}"
+
+
+def lesions_text(findings: HemorrhageFindings) -> str:
+    """'2 lesions', with the largest's volume when there is one."""
+    lesions = findings.lesions
+    if not lesions:
+        return "none outlined"
+    text = _lesion_count(len(lesions))
+    if len(lesions) > 1 and lesions[0].volume_ml is not None:
+        text += f", the largest {format_ml(lesions[0].volume_ml)}"
+    return text
+
+
+def lesion_location(lesion: Lesion) -> str:
+    return lesion.side or "side not known"
+
+
+def lesion_volume_text(lesion: Lesion) -> str:
+    return "—" if lesion.volume_ml is None else format_ml(lesion.volume_ml)
+
+
+def lesion_area_text(lesion: Lesion) -> str:
+    if lesion.largest_area_cm2 is None:
+        return f"{lesion.largest_area_px} px"
+    return format_cm2(lesion.largest_area_cm2)
+
+
+def lesion_hu_text(lesion: Lesion) -> str:
+    return "—" if lesion.mean_hu is None else f"{lesion.mean_hu:.0f} HU"
+
+
+def lesion_abc2_text(lesion: Lesion) -> str:
+    """'27.3 mL (A 52.1 × B 35.0 × C 30.0 mm / 2)', or why ABC/2 is not given."""
+    if lesion.abc2_ml is None:
+        if lesion.abc2_note:
+            return lesion.abc2_note
+        return "not available: voxel size unknown"
+    a, b, c = lesion.abc2_axes_mm
+    return f"{format_ml(lesion.abc2_ml)} (A {a:.0f} × B {b:.0f} × C {c:.0f} mm / 2)"
+
+
+def lesion_slices_text(study: Study, lesion: Lesion) -> str:
+    return slice_ranges(study, lesion.slices)
+
+
+def lesion_summary(study: Study, lesion: Lesion) -> str:
+    """One line per lesion for a list: number, side, slices, volume, ABC/2."""
+    return (f"{lesion.number}. {lesion_location(lesion)}, slices {lesion_slices_text(study, lesion)}: "
+            f"{lesion_volume_text(lesion)}, largest {lesion_area_text(lesion)}; ABC/2 {lesion_abc2_text(lesion)}")
 
 
 def largest_area_text(study: Study, findings: HemorrhageFindings) -> str:
@@ -120,16 +175,42 @@ def largest_area_text(study: Study, findings: HemorrhageFindings) -> str:
     return f"{format_cm2(findings.largest_area_cm2)} on slice {label}"
 
 
+def confidence_words(score: float, threshold: float) -> str:
+    """The detection score in words; below the threshold nothing sounds like an all-clear."""
+    score = round(float(score), 2)  # judged as shown: "0.90" must not read "moderate"
+    if score >= HIGH_CONFIDENCE:
+        return "high"
+    if score >= threshold:
+        return "moderate"
+    if score >= threshold / 2:
+        return "low (borderline)"
+    return "very low"
+
+
 def detection_text(findings: HemorrhageFindings) -> str:
+    """'Detected: confidence high (score 0.93, threshold 0.50)'."""
     verdict = "Detected" if findings.detected else "Not detected"
     if findings.detection_score is None:
         return f"{verdict} (no detection score: judged from the mask)"
     score, threshold = findings.detection_score, findings.detection_threshold
-    text = f"{verdict}: detection score {score:.2f} (threshold {threshold:.2f})"
+    words = confidence_words(score, threshold)
+    text = f"{verdict}: confidence {words} (score {score:.2f}, threshold {threshold:.2f})"
     if findings.detected and findings.voxel_count == 0:
         # The score is the model's; the reader erased its outline, so nothing is measured.
         text += "; the accepted mask is empty"
     return text
+
+
+def reference_text(findings: HemorrhageFindings) -> str | None:
+    """Agreement with a reference mask, for the comparison view (None without a reference)."""
+    if findings.dice_study is None:
+        return None
+    if findings.reference_voxel_count == 0:
+        outlined = "the model's mask is empty too" if findings.voxel_count == 0 else "Dice is 0 by definition"
+        return f"reference: no hemorrhage ({outlined})"
+    if math.isnan(findings.dice_study):
+        return "both empty"
+    return f"Dice {findings.dice_study:.2f} (whole study)"
 
 
 def format_metric(value) -> str | None:

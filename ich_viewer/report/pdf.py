@@ -39,6 +39,7 @@ from reportlab.platypus import (
 from ich_viewer import __version__
 from ich_viewer.analysis.edits import MaskEdits, compare_masks
 from ich_viewer.analysis.findings import HemorrhageFindings
+from ich_viewer.analysis.lesions import CRESCENT_SOLIDITY, LESION_CONNECTIVITY, MIN_LESION_VOXELS, THIN_LAYER_RATIO
 from ich_viewer.export.atomic import ensure_outside_study_folder, write_atomic
 from ich_viewer.export.png import encode_png, render_slice
 from ich_viewer.report import formatting as fmt
@@ -168,6 +169,7 @@ def render_report(
         PageBreak(),
         *_input_quality(report),
         *_method(report),
+        *_reference_comparison(report),
     ]
     document.build(story, canvasmaker=_numbered_canvas(partial(_decorate_page, report)))
     return buffer.getvalue()
@@ -297,20 +299,55 @@ def _summary(report: _Report) -> list:
         involved += f" (slices {fmt.slice_ranges(study, findings.affected_slices)})"
     rows = [
         ("Hemorrhage", _text(fmt.detection_text(findings), verdict_style)),
+        ("Lesions", fmt.lesions_text(findings)),
         ("Total volume", fmt.volume_text(study, findings)),
-        ("ABC/2 estimate", fmt.abc2_text(study, findings)),
         ("Slices involved", involved),
         ("Largest axial area", fmt.largest_area_text(study, findings)),
         ("Reader edits", fmt.edits_text(report.edits, report.segmentation is not None)),
     ]
-    if findings.dice_study is not None:
-        agreement = "both empty" if math.isnan(findings.dice_study) else f"Dice {findings.dice_study:.2f}"
-        rows.append(("Reference mask", f"{agreement} against the segmentation supplied with the images"))
     return [
         _heading("Summary", styles),
         _facts(rows, styles),
-        Spacer(1, 4 * mm),
+        *_lesion_table(report),
+        Spacer(1, 2 * mm),
+        _text(fmt.MISSED_BLEEDS_NOTICE, styles["small"]),
+        Spacer(1, 3 * mm),
         _notice(CONFIRMATION_NOTICE, styles),
+    ]
+
+
+LESION_COLUMNS = ("#", "Side", "Slices", "Volume", "Largest area", "Mean HU", "ABC/2")
+LESION_WIDTHS = (7 * mm, 17 * mm, 22 * mm, 19 * mm, 22 * mm, 17 * mm)
+
+
+def _lesion_table(report: _Report) -> list:
+    """One row per lesion, largest first: the same list as the Findings panel and findings.json."""
+    study, lesions, styles = report.study, report.findings.lesions, report.styles
+    if not lesions:
+        return []
+    cell = styles["small"]
+    rows = [[_text(name, styles["label"]) for name in LESION_COLUMNS]]
+    for lesion in lesions:
+        rows.append([_text(value, cell) for value in (
+            str(lesion.number), fmt.lesion_location(lesion), fmt.lesion_slices_text(study, lesion),
+            fmt.lesion_volume_text(lesion), fmt.lesion_area_text(lesion), fmt.lesion_hu_text(lesion),
+            fmt.lesion_abc2_text(lesion))])
+    widths = [*LESION_WIDTHS, CONTENT_WIDTH - sum(LESION_WIDTHS)]
+    table = _table(rows, widths, ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                   ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE), ("LEFTPADDING", (0, 0), (-1, -1), 2))
+    return [Spacer(1, 3 * mm), _text("Lesions (3-D connected), largest first", styles["label"]), table]
+
+
+def _reference_comparison(report: _Report) -> list:
+    """Research figures, apart from the clinical summary: agreement with a supplied reference mask."""
+    text = fmt.reference_text(report.findings)
+    if text is None:
+        return []
+    styles = report.styles
+    return [
+        _heading("Comparison with a reference mask (research)", styles),
+        _text(f"Against the segmentation supplied with the images: {text}. Not a clinical finding.",
+              styles["body"]),
     ]
 
 
@@ -434,10 +471,15 @@ def _model_rows(segmentation: SegmentationResult | None, styles) -> list[tuple]:
 
 
 MEASUREMENT_METHOD = (
-    "Volume = number of segmented voxels × voxel volume. ABC/2 (Kothari et al., Stroke 1996): "
-    "A = longest diameter on the slice with the largest area, B = widest extent perpendicular to A on that "
-    "slice, C = slices counted 1 (area ≥ 75 % of the largest), ½ (25–75 %) or 0 (< 25 %) "
-    "× slice spacing."
+    f"Lesions: 3-D connected regions of the mask ({LESION_CONNECTIVITY}-connected), at least "
+    f"{MIN_LESION_VOXELS} voxels; smaller specks count in the total only. Volume = number of segmented "
+    "voxels × voxel volume; none is given for fewer than 3 slices, unknown spacing, or slice spacing "
+    "uneven by more than 10 %. ABC/2 (Kothari et al., Stroke 1996) per lesion alone: A = longest "
+    "diameter on the lesion's slice of largest area, B = widest extent perpendicular to A on that slice, "
+    "C = the lesion's slice count × slice spacing. ABC/2 is marked not valid for crescents (the outline "
+    f"fills less than {CRESCENT_SOLIDITY:.0%} of its convex hull) and thin layers (B < "
+    f"{THIN_LAYER_RATIO:g} × A), the shapes of extra-axial collections. Side (DICOM only) is from the head's "
+    "midline; supratentorial or infratentorial is not determined."
 )
 
 

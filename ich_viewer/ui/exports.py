@@ -108,6 +108,15 @@ class Exporter:
         name = f"{export_stem(review.study)}_per_slice.csv"
         return self._save("Export per-slice CSV", name, CSV_FILTER, ".csv", "Per-slice table", write)
 
+    def lesions_csv(self, review: Review) -> Path | None:
+        def write(dest: Path) -> Path:
+            from ich_viewer.export.csv import export_lesions_csv
+
+            return export_lesions_csv(review.study, review.findings, dest, allow_study_folder=True)
+
+        name = f"{export_stem(review.study)}_lesions.csv"
+        return self._save("Export lesion table (CSV)", name, CSV_FILTER, ".csv", "Lesion table", write)
+
     def key_images(self, review: Review, window: Window) -> list[Path]:
         """The slices with the largest hemorrhage, outlined, as PNG files in a chosen folder."""
         if not review.findings.affected_slices:

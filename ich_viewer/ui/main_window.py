@@ -10,6 +10,12 @@ Segmentation: each study on screen is segmented (automatically, or with S) by
 the one worker thread of window.segmentation; the result becomes a Review
 (ui/review.py) that the reader can edit with brush and eraser, and that the
 Findings panel, the overlay and every export show.
+
+The reader's edits are work to keep: after every step they are autosaved
+(ui/autosave.py) to the user's data folder, and before anything would throw
+them away (opening another study, segmenting again, quitting) the reader is
+asked: Save, Discard or Cancel. Saved edits are offered back when the study
+is segmented again, in this session or a later one, even after a crash.
 """
 
 from __future__ import annotations
@@ -33,10 +39,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ich_viewer.export.atomic import ExportError
 from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study
+from ich_viewer.ui.autosave import AutosaveStore, SavedEdits, restore, study_identity
 from ich_viewer.ui.dialogs import ExportWindowDialog, ShortcutsDialog
 from ich_viewer.ui.exports import Exporter, is_dicom_study
 from ich_viewer.ui.findings_panel import FindingsPanel
@@ -62,7 +70,10 @@ APP_TITLE = "ICH Viewer"
 DEFAULT_SIZE = (1280, 860)
 PANEL_MIN_WIDTH = 280  # room for a file path and a warning without one word per line
 FINDINGS_WIDTH = 400  # the Findings panel at first start: figures on one line, the plot readable
-FILE_FILTER = "DICOM or images (*.dcm *.DCM *.ima *.jpg *.jpeg *.png);;All files (*)"
+# Scanners write DICOM files without an extension (IM0000, 1.2.840...): the first filter, the
+# default, shows every file; the second narrows to the usual extensions.
+FILE_FILTER = ("DICOM (any file name) or images (*);;"
+               "By extension (*.dcm *.DCM *.ima *.IMA *.jpg *.jpeg *.png)")
 # With no study opened this long after the window shows, load the model anyway so that the
 # first study is segmented without waiting for TensorFlow (when segmenting automatically).
 IDLE_MODEL_LOAD_MS = 2000
@@ -79,8 +90,13 @@ default_engine_factory = SegmentationEngine
 # The actions that need a segmentation on screen, and those that need only a study.
 # (H, N and P stay on and say what is missing: a reader may press them before segmenting.)
 REVIEW_ACTIONS = ("brush", "eraser", "brush_smaller", "brush_larger", "export_report",
-                  "export_anonymised_report", "export_mask_nifti", "export_key_images", "export_csv")
-STUDY_ACTIONS = ("segment", "export_image_nifti")
+                  "export_anonymised_report", "export_mask_nifti", "export_key_images", "export_csv",
+                  "export_lesions_csv")
+STUDY_ACTIONS = ("segment", "export_image_nifti", "fit", "reset", "zoom_in", "zoom_out",
+                 "toggle_overlay", "toggle_contour")
+
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+RESTORE, LATER = "restore", "later"
 
 
 class MainWindow(QMainWindow):
@@ -90,9 +106,11 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: ViewerSettings | None = None, engine_factory=None) -> None:
         super().__init__()
         self.settings = settings or ViewerSettings()
-        self.opener = StudyOpener(self, self.settings)
+        self.opener = StudyOpener(self, self.settings, before_error=lambda: self.statusBar().clearMessage())
         self.exporter = Exporter(self, self.settings, self._tell)
         self.review: Review | None = None
+        self.autosave = AutosaveStore()
+        self._review_identity: str | None = None  # the study identity the review's edits are saved under
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
 
@@ -134,17 +152,30 @@ class MainWindow(QMainWindow):
 
     def open_study(self, path: str | Path, ask_spacing: bool = True) -> bool:
         """Open a study from disk; on failure the reader is told why and nothing changes."""
+        if not self.may_discard_review("opening another study"):
+            return False
         self.statusBar().showMessage(f"Opening {path} …")
-        study = self.opener.open(path, ask_spacing=ask_spacing)
-        self.statusBar().clearMessage()
+        try:
+            study = self.opener.open(path, ask_spacing=ask_spacing)
+        finally:
+            self.statusBar().clearMessage()  # also when opening failed: nothing is opening any more
         if study is None:
             return False
-        self.show_study(study)
+        self._show_new_study(study)
         self._remember_opened(Path(path))
         return True
 
-    def show_study(self, study: Study) -> None:
-        """Put an already loaded Study on screen (also used by tests and headless callers)."""
+    def show_study(self, study: Study) -> bool:
+        """Put an already loaded Study on screen (also used by tests and headless callers).
+
+        False when the reader chose Cancel to keep editing the study on screen.
+        """
+        if not self.may_discard_review("opening another study"):
+            return False
+        self._show_new_study(study)
+        return True
+
+    def _show_new_study(self, study: Study) -> None:
         self.segmentation.cancel()  # a job for the previous study is of no use now
         self._set_review(None)
         self._put_on_screen(study)
@@ -251,8 +282,8 @@ class MainWindow(QMainWindow):
             "eraser": self._on_tool_chosen,
             "brush_smaller": lambda: self.brush_size.stepBy(-1),
             "brush_larger": lambda: self.brush_size.stepBy(1),
-            "undo": lambda: self._edit(lambda editor: editor.undo()),
-            "redo": lambda: self._edit(lambda editor: editor.redo()),
+            "undo": lambda: self._edit(lambda review: review.editor.undo(), "undo"),
+            "redo": lambda: self._edit(lambda review: review.editor.redo(), "redo"),
             "export_report": lambda: self.export_report(anonymise=False),
             "show_shortcuts": self.show_shortcuts,
         }
@@ -289,7 +320,9 @@ class MainWindow(QMainWindow):
             "export_window": make("Export window…", self.set_export_window),
             "auto_segment": make("Segment automatically when a study opens", self._set_auto_segment),
             "force_cpu": make("Force CPU (never use a GPU)", self._set_force_cpu),
-            "reset_edits": make("Reset to model output", lambda: self._edit(lambda editor: editor.reset())),
+            "reset_edits": make("Reset to model output",
+                                lambda: self._edit(lambda review: review.editor.reset(), "reset to model output")),
+            "compare_reference": make("Compare with reference (research)", self.set_comparing),
             "export_anonymised_report": make("Export anonymised report (PDF)…",
                                              lambda: self.export_report(anonymise=True)),
             "export_mask_nifti": make("Mask as NIfTI…", lambda: exporter.mask_nifti(self.review)),
@@ -298,11 +331,12 @@ class MainWindow(QMainWindow):
             "export_key_images": make("Key images (PNG)…",
                                       lambda: exporter.key_images(self.review, self.slice_view.window)),
             "export_csv": make("Per-slice CSV…", lambda: exporter.per_slice_csv(self.review)),
+            "export_lesions_csv": make("Lesion table (CSV)…", lambda: exporter.lesions_csv(self.review)),
         }
 
     def _make_checkable(self, actions: dict[str, QAction]) -> None:
         for name, checked in (("auto_segment", self.settings.auto_segment),
-                              ("force_cpu", self.settings.force_cpu)):
+                              ("force_cpu", self.settings.force_cpu), ("compare_reference", False)):
             actions[name].setCheckable(True)
             actions[name].setChecked(checked)
         # Brush and eraser exclude each other; neither (the usual pan and look) is allowed too.
@@ -323,7 +357,8 @@ class MainWindow(QMainWindow):
         file_menu.addActions([a["export_report"], a["export_anonymised_report"]])
         export_menu = file_menu.addMenu("Export")
         export_menu.addActions([a[name] for name in ("export_mask_nifti", "export_image_nifti",
-                                                     "export_dicom_seg", "export_key_images", "export_csv")])
+                                                     "export_dicom_seg", "export_key_images", "export_csv",
+                                                     "export_lesions_csv")])
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
 
@@ -341,6 +376,7 @@ class MainWindow(QMainWindow):
         windows_menu = view_menu.addMenu("Window")
         windows_menu.addActions([a[name] for name in WINDOW_KEYS])
         view_menu.addAction(a["export_window"])
+        view_menu.addAction(a["compare_reference"])
         self._panels_menu = view_menu.addMenu("Panels")
 
         segmentation_menu = bar.addMenu("&Segmentation")
@@ -387,6 +423,9 @@ class MainWindow(QMainWindow):
         view.set_brush_radius(self.brush_size.value())
         self.findings_panel.slice_requested.connect(self._show_requested_slice)
         self.findings_panel.spacing_requested.connect(self.enter_voxel_size)
+        self.findings_panel.lesion_requested.connect(self.show_lesion)
+        self.findings_panel.lesion_accepted.connect(self.accept_lesion)
+        self.findings_panel.lesion_rejected.connect(self.reject_lesion)
         control = self.segmentation
         control.result_ready.connect(self._on_segmented)
         control.failed.connect(self._on_segmentation_failed)
@@ -428,7 +467,18 @@ class MainWindow(QMainWindow):
                 f"Reference mask {mask.shape} does not match the images {study.voxels.shape}; not shown", 8000
             )
             return
-        self.slice_view.overlays.add_layer(MaskLayer(REFERENCE_LAYER, mask, REFERENCE_COLOUR))
+        layer = MaskLayer(REFERENCE_LAYER, mask, REFERENCE_COLOUR)
+        # A research outline, shown only in the "Compare with reference" view (off by default).
+        layer.visible = self.actions_by_name["compare_reference"].isChecked()
+        self.slice_view.overlays.add_layer(layer)
+
+    def set_comparing(self, comparing: bool) -> None:
+        """View > Compare with reference: the cyan reference outline and the Dice figures, together."""
+        self.actions_by_name["compare_reference"].setChecked(comparing)
+        overlays = self.slice_view.overlays
+        if overlays.layer(REFERENCE_LAYER) is not None:
+            overlays.set_layer_visible(REFERENCE_LAYER, comparing)
+        self.findings_panel.set_comparing(comparing)
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
@@ -442,16 +492,79 @@ class MainWindow(QMainWindow):
         if self.study is None:
             self._tell("Open a study first")
             return
-        if self._may_segment_again():
+        if self.may_discard_review("segmenting again"):
             self._segment(self.study)
 
-    def _may_segment_again(self) -> bool:
-        """True unless segmenting again would throw away edits the reader wants to keep."""
-        if self.review is None or not self.review.edited:
+    # -- keeping the reader's edits ----------------------------------------------------------------
+    def may_discard_review(self, doing: str) -> bool:
+        """Before the review on screen goes: Save / Discard / Cancel when the reader edited it.
+
+        True when the caller may go on (edits saved or discarded, or none); False on Cancel.
+        """
+        review = self.review
+        if review is None or not review.edited:
             return True
-        answer = QMessageBox.question(
-            self, "Segment again", "Segmenting again replaces your edits of the outline. Continue?")
-        return answer == QMessageBox.StandardButton.Yes
+        answer = self.ask_unsaved_edits(doing)
+        if answer == CANCEL:
+            return False
+        if answer == SAVE:
+            self._autosave(kept_by_reader=True)
+        else:
+            self.autosave.discard(self._review_identity)
+        return True
+
+    def ask_unsaved_edits(self, doing: str) -> str:
+        """SAVE, DISCARD or CANCEL (replaceable in tests)."""
+        buttons = QMessageBox.StandardButton
+        return self._ask_three_ways(
+            "Unsaved edits",
+            f"You edited the hemorrhage outline of this study. Save your edits before {doing}?\n\n"
+            "Save keeps them in your data folder: they are offered again when this study is "
+            "segmented. Discard throws them away.",
+            {buttons.Save: SAVE, buttons.Discard: DISCARD}, CANCEL)
+
+    def ask_restore(self, saved: SavedEdits) -> str:
+        """RESTORE, DISCARD or LATER for edits saved earlier (replaceable in tests)."""
+        how = "saved by you" if saved.kept_by_reader else "kept by the autosave (the viewer was not closed normally)"
+        buttons = QMessageBox.StandardButton
+        return self._ask_three_ways(
+            "Restore edits",
+            f"This study has edits of the hemorrhage outline from {saved.saved_at}, {how}.\n\n"
+            "Restore puts them back (Undo takes them off again); Discard deletes them; "
+            "Cancel keeps them for later and shows the model's outline.",
+            {buttons.Restore: RESTORE, buttons.Discard: DISCARD}, LATER)
+
+    def _ask_three_ways(self, title: str, text: str, answers: dict, on_cancel: str) -> str:
+        """A question with the answers' buttons (the first is the default) and Cancel."""
+        first, second = answers
+        cancel = QMessageBox.StandardButton.Cancel
+        answer = QMessageBox.question(self, title, text, first | second | cancel, first)
+        return answers.get(answer, on_cancel)
+
+    def _autosave(self, kept_by_reader: bool = False) -> None:
+        """Write the review's edits now (after every step: a kill -9 loses at most the next stroke)."""
+        if self.review is None or self._review_identity is None:
+            return
+        try:
+            self.autosave.write(self.review, self._review_identity, kept_by_reader=kept_by_reader)
+        except ExportError as error:
+            self._tell(f"Edits not autosaved: {error}")
+
+    def _offer_restore(self) -> None:
+        saved = self.autosave.read(self._review_identity)
+        if saved is None:
+            return
+        if saved.mask.shape != self.review.mask.shape:
+            self._tell("Saved edits of this study do not fit its images; not restored")
+            return
+        answer = self.ask_restore(saved)
+        if answer == DISCARD:
+            self.autosave.discard(self._review_identity)
+        elif answer == RESTORE:
+            restore(self.review, saved)
+            self.slice_view.overlays.refresh_layer(MODEL_LAYER)
+            self._show_review()
+            self._tell(f"Edits from {saved.saved_at} restored")
 
     def _segment(self, study: Study) -> None:
         if study is not self.study:
@@ -467,7 +580,7 @@ class MainWindow(QMainWindow):
             return
         current = study.export_window or CT_ICH_BRAIN_WINDOW
         window = ExportWindowDialog.ask(current, export_window_text(study), self)
-        if window is None or not self._may_segment_again():
+        if window is None or not self.may_discard_review("segmenting again"):
             return
         study.export_window = window
         study.export_window_note = f"set by the reader: {window_text(window)}"
@@ -492,6 +605,7 @@ class MainWindow(QMainWindow):
         self._set_review(review)
         verdict = "hemorrhage detected" if review.findings.detected else "no hemorrhage detected"
         self._tell(f"Segmentation done: {verdict}")
+        self._offer_restore()
 
     def _on_segmentation_failed(self, message: str) -> None:
         if self.segmentation.model_error is not None:
@@ -528,6 +642,7 @@ class MainWindow(QMainWindow):
     # -- the review on screen -------------------------------------------------------------------
     def _set_review(self, review: Review | None) -> None:
         self.review = review
+        self._review_identity = None if review is None else study_identity(review.study)
         if review is None:
             self.actions_by_name["brush"].setChecked(False)
             self.actions_by_name["eraser"].setChecked(False)
@@ -548,7 +663,7 @@ class MainWindow(QMainWindow):
 
     def _show_review(self) -> None:
         review = self.review
-        self.findings_panel.show_findings(review.study, review.findings, review.edits)
+        self.findings_panel.show_findings(review.study, review.findings, review.edits, review.accepted_numbers())
         self.findings_panel.show_current_slice(self.slice_view.slice_index)
         self.setWindowModified(review.edited)
         self._update_actions()
@@ -640,22 +755,42 @@ class MainWindow(QMainWindow):
 
     def _on_stroke_finished(self) -> None:
         # One stroke, one measurement: the panel and plot follow every stroke the reader makes.
-        if self.review is not None and self.review.editor.end_stroke():
-            self.review.remeasure()
+        review = self.review
+        if review is not None and review.editor.end_stroke():
+            review.record("erase" if self.actions_by_name["eraser"].isChecked() else "paint")
+            self._autosave()
             self._show_review()
 
-    def _edit(self, change) -> None:
-        """Undo, redo or reset: change(editor) returns the slices it changed."""
+    def _edit(self, change, action: str) -> None:
+        """Undo, redo, reset or a rejected lesion: change(review) returns the slices it changed."""
         if self.review is None:
             return
-        changed = change(self.review.editor)
+        changed = change(self.review)
         if not changed:
             return
         if len(changed) == 1:
             self.slice_view.set_slice(changed[0])  # show the reader what was undone or redone
         self.slice_view.overlays.refresh_layer(MODEL_LAYER)
-        self.review.remeasure()
+        if action:
+            self.review.record(action)
+        self._autosave()
         self._show_review()
+
+    # -- the lesion list ---------------------------------------------------------------------
+    def show_lesion(self, number: int) -> None:
+        """A click in the lesion list: its slice of largest area."""
+        if self.review is not None:
+            self._show_requested_slice(self.review.lesion(number).largest_area_slice)
+
+    def accept_lesion(self, number: int) -> None:
+        if self.review is not None:
+            self.review.accept_lesion(number)
+            self._autosave()
+            self._show_review()
+
+    def reject_lesion(self, number: int) -> None:
+        """Erase the lesion from the accepted mask: an edit like an eraser stroke, undone with Ctrl+Z."""
+        self._edit(lambda review: review.reject_lesion(number), action="")
 
     # -- exports ---------------------------------------------------------------------------------
     def export_report(self, anonymise: bool = False) -> None:
@@ -705,8 +840,10 @@ class MainWindow(QMainWindow):
     # -- settings -------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         overlays = self.slice_view.overlays
-        overlays.set_opacity(self.settings.overlay_opacity)
-        overlays.set_contour(self.settings.overlay_contour)
+        # Read both before applying either: each setter saves the overlay settings back.
+        opacity, contour = self.settings.overlay_opacity, self.settings.overlay_contour
+        overlays.set_opacity(opacity)
+        overlays.set_contour(contour)
         if not self.settings.restore_window(self):
             self.resize(*DEFAULT_SIZE)
             self._default_dock_sizes()
@@ -727,6 +864,9 @@ class MainWindow(QMainWindow):
             self._idle_model_load.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.may_discard_review("quitting"):
+            event.ignore()  # Cancel: the reader goes on editing
+            return
         self._idle_model_load.stop()
         self._after_slice_paint.cancel()
         self.segmentation.shutdown()  # no worker thread outlives the window

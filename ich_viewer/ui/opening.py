@@ -61,9 +61,12 @@ class _Cancelled(Exception):
 
 
 class StudyOpener:
-    def __init__(self, parent: QWidget, settings: ViewerSettings) -> None:
+    def __init__(self, parent: QWidget, settings: ViewerSettings, before_error=None) -> None:
         self._parent = parent
         self._settings = settings
+        # Called before the error box: the window takes down its "Opening …" message, which
+        # would otherwise stand beside the error as if the study were still being read.
+        self._before_error = before_error or (lambda: None)
 
     def open(self, path: str | Path, ask_spacing: bool = True) -> Study | None:
         """Load the study at `path`; None (after telling the reader why) when it cannot be."""
@@ -165,4 +168,5 @@ class StudyOpener:
         return dialog
 
     def show_error(self, path: Path, message: str) -> None:
+        self._before_error()
         QMessageBox.critical(self._parent, "Cannot open study", f"{path}\n\n{message}")

@@ -48,8 +48,12 @@ class OverlayLayer:
 
     @property
     def colour(self) -> tuple[int, int, int]:
-        """The colour shown next to the layer's name."""
+        """The colour of the layer at full strength."""
         return tuple(int(c) for c in self.lut[-1, :3])
+
+    def legend_colours(self) -> list[tuple[int, int, int]]:
+        """The colours the legend swatch shows, left to right: one for a mask, the scale for a heat map."""
+        return [self.colour]
 
     def slice_indices(self, z: int, contour: bool) -> np.ndarray:
         raise NotImplementedError
@@ -98,13 +102,23 @@ class MaskLayer(OverlayLayer):
         return self._contour
 
 
+# Purple -> blue -> teal -> yellow (viridis' anchors): no probability looks like the red mask
+# or the cyan reference, and brightness rises with probability for colour-blind readers too.
+HEAT_MAP_ANCHORS = np.array([
+    [0.00, 68, 1, 84],
+    [0.25, 59, 82, 139],
+    [0.50, 33, 145, 140],
+    [0.75, 94, 201, 98],
+    [1.00, 253, 231, 37],
+])
+
+
 def _heat_lut() -> np.ndarray:
-    """256-entry black-body-like ramp (red -> yellow), alpha rising with probability."""
+    """256-entry viridis-like ramp, transparent below HEAT_MAP_FLOOR, alpha rising with probability."""
     p = np.linspace(0.0, 1.0, 256)
     rgba = np.empty((256, 4), np.uint8)
-    rgba[:, 0] = 255
-    rgba[:, 1] = np.clip(p * 2 - 0.6, 0, 1) * 255
-    rgba[:, 2] = 0
+    for channel in range(3):
+        rgba[:, channel] = np.interp(p, HEAT_MAP_ANCHORS[:, 0], HEAT_MAP_ANCHORS[:, channel + 1])
     rgba[:, 3] = np.where(p < HEAT_MAP_FLOOR, 0, 90 + 165 * p)
     return rgba
 
@@ -122,6 +136,11 @@ class HeatMapLayer(OverlayLayer):
 
     def draws_on(self, z: int) -> bool:
         return bool(self._drawn_slices[z])
+
+    def legend_colours(self) -> list[tuple[int, int, int]]:
+        """The drawn part of the scale, from the floor to certainty."""
+        first = int(np.ceil(HEAT_MAP_FLOOR * 255))
+        return [tuple(int(c) for c in self.lut[i, :3]) for i in np.linspace(first, 255, 12).astype(int)]
 
     def slice_indices(self, z: int, contour: bool) -> np.ndarray:
         np.multiply(self._probability[z], 255, out=self._indices, casting="unsafe")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -91,9 +91,17 @@ class StudyPanel(QWidget):
         ]
 
 
-def _colour_icon(colour: tuple[int, int, int]) -> QIcon:
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(QColor(*colour))
+LEGEND_HEIGHT = 12
+
+
+def legend_icon(colours: list[tuple[int, int, int]]) -> QIcon:
+    """A swatch: one colour square for a mask, a strip of the colour scale for a heat map."""
+    stripe = 4 if len(colours) > 1 else LEGEND_HEIGHT
+    pixmap = QPixmap(stripe * len(colours), LEGEND_HEIGHT)
+    painter = QPainter(pixmap)
+    for i, colour in enumerate(colours):
+        painter.fillRect(i * stripe, 0, stripe, LEGEND_HEIGHT, QColor(*colour))
+    painter.end()
     return QIcon(pixmap)
 
 
@@ -135,6 +143,8 @@ class OverlayPanel(QWidget):
         layout.addLayout(mode_row)
         layout.addStretch(1)
         self.layer_list.setMaximumHeight(90)
+        # Icons as wide as the heat map's scale strip, so it is not squeezed into a square.
+        self.layer_list.setIconSize(QSize(48, LEGEND_HEIGHT))
 
     def _refresh_layers(self) -> None:
         layers = self._stack.layers()
@@ -145,7 +155,7 @@ class OverlayPanel(QWidget):
         if shown != ([layer.name for layer in layers] or [NO_LAYERS]):
             self.layer_list.clear()
             for layer in layers:
-                item = QListWidgetItem(_colour_icon(layer.colour), layer.name)
+                item = QListWidgetItem(legend_icon(layer.legend_colours()), layer.name)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 self.layer_list.addItem(item)
             if not layers:

@@ -54,6 +54,17 @@ class PixelProbe:
         return "   ".join(parts)
 
 
+DISPLAY_MIN, DISPLAY_MAX = 0, 255  # the values 8-bit images can hold
+
+
+def _display_contrast(level: float, width: float) -> Window:
+    """An 8-bit stretch: whole min / max values inside 0..255, as the Min / Max boxes can show them."""
+    low = min(max(round(level - width / 2), DISPLAY_MIN), DISPLAY_MAX - 1)
+    high = min(max(round(level + width / 2), low + 1), DISPLAY_MAX)
+    return Window((low + high) / 2, high - low)
+
+
+
 class _SliceViewBox(pg.ViewBox):
     """ViewBox with radiology mouse bindings: wheel = slices, Ctrl+wheel = zoom,
     right-drag = window/level, left/middle-drag = pan (the pyqtgraph default)."""
@@ -250,7 +261,10 @@ class SliceView(QWidget):
         per_pixel = max(start.width, MIN_WINDOW_DRAG_SCALE) / WINDOW_DRAG_PIXELS
         width = max(1.0, start.width + moved.x() * per_pixel)
         level = start.level + moved.y() * per_pixel
-        self.set_window(Window(round(level), round(width)))
+        if self._study.is_hu:
+            self.set_window(Window(round(level), round(width)))
+        else:
+            self.set_window(_display_contrast(level, width))
 
     def _levels(self) -> tuple[float, float]:
         return (self._window.low, self._window.high)

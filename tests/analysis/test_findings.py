@@ -12,7 +12,6 @@ from ich_viewer.analysis import (
     compare_masks,
     compute_findings,
     dice,
-    kothari_slice_weights,
     per_slice_dice,
 )
 from ich_viewer.analysis.geometry import longest_axes_mm
@@ -52,14 +51,14 @@ def test_rectangle_areas_and_volume_are_exact():
 
 
 def test_rectangle_abc2_equals_box_volume():
-    findings = compute_findings(box_mask(), SPACING)
-    a_mm, b_mm, c_mm = findings.abc2_axes_mm
+    (lesion,) = compute_findings(box_mask(), SPACING).lesions
+    a_mm, b_mm, c_mm = lesion.abc2_axes_mm
     # A is the 5 x 10 mm rectangle's diagonal, B its width across that diagonal
     # (2wh/diagonal), so A*B = 2wh and ABC/2 is exactly the box volume.
     assert a_mm == pytest.approx(math.hypot(5, 10))
     assert b_mm == pytest.approx(2 * 5 * 10 / math.hypot(5, 10))
-    assert c_mm == pytest.approx(15.0)
-    assert findings.abc2_ml == pytest.approx(0.75)
+    assert c_mm == pytest.approx(15.0)  # 3 slices x 5 mm
+    assert lesion.abc2_ml == pytest.approx(0.75)
 
 
 def test_non_square_pixels_are_measured_in_mm():
@@ -84,29 +83,21 @@ def test_ellipsoid_voxel_volume_and_abc2():
     true_ml = 4 / 3 * math.pi * 25 * 20 * 30 / 1000  # 62.8 mL
     assert findings.volume_ml == pytest.approx(true_ml, rel=0.03)
 
-    a_mm, b_mm, c_mm = findings.abc2_axes_mm
+    (lesion,) = findings.lesions
+    a_mm, b_mm, c_mm = lesion.abc2_axes_mm
     assert a_mm == pytest.approx(60.0, abs=1.5)  # the long diameter, to about a pixel
     assert b_mm == pytest.approx(40.0, abs=1.5)
-    # Slices at z = 0, +-5, +-10 mm hold >= 75 % of the largest area (count 1),
-    # z = +-15, +-20 mm hold 64 % and 36 % (count 1/2): C = 7 slices x 5 mm.
-    assert c_mm == pytest.approx(35.0)
-    assert findings.abc2_ml == pytest.approx(a_mm * b_mm * c_mm / 2 / 1000)
-    # ABC/2 is a bedside estimate: Kothari's weighting shortens C for tapering
-    # ends, so on a perfect ellipsoid it reads about 2/3 of the true volume.
-    assert 0.6 * findings.volume_ml < findings.abc2_ml < findings.volume_ml
-
-
-def test_kothari_weights_at_the_boundaries():
-    areas = np.array([100, 75, 74, 25, 24, 0])
-    assert kothari_slice_weights(areas).tolist() == [1.0, 1.0, 0.5, 0.5, 0.0, 0.0]
-    assert kothari_slice_weights(np.zeros(4)).tolist() == [0.0] * 4
+    # Slice centres at z = 0, +-5 ... +-20 mm hold the ellipsoid (its tips at +-25 mm hold no
+    # voxel centre): C = 9 slices x 5 mm.
+    assert c_mm == pytest.approx(45.0)
+    assert lesion.abc2_ml == pytest.approx(a_mm * b_mm * c_mm / 2 / 1000)
 
 
 def test_empty_mask():
     findings = compute_findings(np.zeros((4, 8, 8), bool), SPACING, slice_scores=np.full(4, 0.1))
     assert not findings.detected
     assert findings.detection_score == pytest.approx(0.1)
-    assert findings.volume_ml == 0.0 and findings.abc2_ml == 0.0
+    assert findings.volume_ml == 0.0 and findings.lesions == []
     assert findings.n_slices_involved == 0 and findings.affected_slices == []
     assert findings.largest_area_slice is None
     assert findings.key_slices() == []
@@ -115,7 +106,7 @@ def test_empty_mask():
 def test_unknown_spacing_gives_no_physical_figures():
     findings = compute_findings(box_mask(), None)
     assert findings.volume_ml is None
-    assert findings.abc2_ml is None and findings.abc2_axes_mm is None
+    assert findings.lesions[0].abc2_ml is None and findings.lesions[0].volume_ml is None
     assert findings.per_slice_area_cm2 is None and findings.largest_area_cm2 is None
     assert findings.per_slice_area_px.tolist() == [0, 200, 200, 200, 0, 0]
     assert findings.detected and findings.detection_score is None

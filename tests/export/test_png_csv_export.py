@@ -105,3 +105,20 @@ def test_csv_without_spacing_leaves_physical_cells_empty(tmp_path):
     rows = list(csv.reader(path.open(encoding="utf-8")))
     assert all(row[3] == row[4] == "" for row in rows[1:])
     assert rows[-1][:3] == ["total", "", str(int(mask.sum()))]
+
+
+def test_the_lesion_csv_lists_each_lesion_largest_first_then_the_total(tmp_path):
+    from ich_viewer.export.csv import LESION_COLUMNS, export_lesions_csv
+    from ich_viewer.study.model import Study, Units
+
+    mask = np.zeros((5, 40, 40), bool)
+    mask[1:4, 5:15, 5:15] = True  # 300 voxels
+    mask[2, 25:30, 25:35] = True  # 50 voxels, apart
+    (tmp_path / "study").mkdir()
+    study = Study(np.zeros(mask.shape, np.float32), Units.DISPLAY, (5.0, 1.0, 1.0), tmp_path / "study")
+    findings = compute_findings(mask, study.spacing_mm)
+    rows = list(csv.reader(export_lesions_csv(study, findings, tmp_path / "out" / "lesions.csv").open()))
+    assert tuple(rows[0]) == LESION_COLUMNS
+    assert [row[0] for row in rows[1:]] == ["1", "2", "total"]
+    assert rows[1][5] == "300" and rows[1][6] == "1.5000" and rows[2][5] == "50"
+    assert rows[3][5] == "350" and rows[3][6] == "1.7500"

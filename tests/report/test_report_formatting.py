@@ -65,6 +65,16 @@ def test_detection_says_when_the_reader_erased_the_outline():
     outlined[1, 1:3, 1:3] = True
     kept = compute_findings(outlined, None, slice_scores=scores)
     erased = compute_findings(np.zeros_like(outlined), None, slice_scores=scores)
-    assert fmt.detection_text(kept) == "Detected: detection score 0.90 (threshold 0.50)"
-    assert fmt.detection_text(erased) == ("Detected: detection score 0.90 (threshold 0.50); "
+    assert fmt.detection_text(kept) == "Detected: confidence high (score 0.90, threshold 0.50)"
+    assert fmt.detection_text(erased) == ("Detected: confidence high (score 0.90, threshold 0.50); "
                                           "the accepted mask is empty")
+
+
+def test_confidence_in_words_never_sounds_like_an_all_clear():
+    assert fmt.confidence_words(0.95, 0.5) == "high"
+    assert fmt.confidence_words(0.6, 0.5) == "moderate"
+    assert fmt.confidence_words(0.3, 0.5) == "low (borderline)"
+    assert fmt.confidence_words(0.05, 0.5) == "very low"
+    negative = compute_findings(np.zeros((2, 4, 4), bool), None, slice_scores=np.array([0.05, 0.1]))
+    assert fmt.detection_text(negative) == "Not detected: confidence very low (score 0.10, threshold 0.50)"
+    assert "does not rule hemorrhage out" in fmt.MISSED_BLEEDS_NOTICE

@@ -112,9 +112,14 @@ def test_text_gives_the_figures(dicom_case, dicom_report):
     text = pdf_text(dicom_report)
     volume_ml = segmentation.mask.sum() * 5.0 * 0.45 * 0.45 / 1000
     assert quoted_ml(volume_ml, text)
-    assert "ABC/2 estimate" in text and quoted_ml(findings.abc2_ml, text)
+    # The lesion table: the largest lesion's own ABC/2, and the standing notice.
+    assert "Lesions (3-D connected), largest first" in text
+    largest = findings.lesions[0]
+    assert quoted_ml(largest.volume_ml, text)
+    assert largest.abc2_ml is None or quoted_ml(largest.abc2_ml, text)
+    assert "may be missed" in text
     assert FAKE_SHA256 in text
-    assert "Detected: detection score 0.92" in text
+    assert "Detected: confidence high (score 0.92" in text
     assert "TESTPATIENT, ALICE" in text and PATIENT_ID in text and "1954-03-17" in text
     assert "Dice per patient (mean)" in text and "0.712" in text and "95% CI 0.930–0.970" in text
     assert "confirmed by a radiologist" in text

@@ -35,6 +35,14 @@ def isolated_settings(tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def isolated_user_data(tmp_path, monkeypatch):
+    """Autosaved edits go to the test's own folder, never the reader's data folder."""
+    folder = tmp_path / "user_data"
+    monkeypatch.setenv("ICH_VIEWER_USER_DATA", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def no_blocking_message_boxes(monkeypatch):
     """A message box nobody expected would wait for a click forever (offscreen, in CI):
     fail at once with its text instead. Tests that expect one replace these again."""
@@ -81,13 +89,19 @@ def hu_study() -> Study:
     return make_hu_study()
 
 
+def discard_edits_at_close(win: MainWindow) -> None:
+    """qtbot closes the windows after the test: edits left on screen are then discarded without
+    the Save / Discard / Cancel prompt (tests of that prompt answer it before they end)."""
+    win.ask_unsaved_edits = lambda doing: main_window.DISCARD
+
+
 @pytest.fixture
 def window(qtbot):
     """The viewer with automatic segmentation off: these tests look at the study alone."""
     settings = ViewerSettings()
     settings.auto_segment = False
     win = MainWindow(settings)
-    qtbot.addWidget(win)
+    qtbot.addWidget(win, before_close_func=discard_edits_at_close)
     win.show()
     qtbot.waitExposed(win)
     win.activateWindow()
@@ -107,7 +121,7 @@ def make_window(qtbot):
         settings = ViewerSettings()
         settings.auto_segment = auto
         win = MainWindow(settings, engine_factory=engine_factory or fake_engine())
-        qtbot.addWidget(win)
+        qtbot.addWidget(win, before_close_func=discard_edits_at_close)
         win.show()
         qtbot.waitExposed(win)
         win.activateWindow()

@@ -27,6 +27,25 @@ def reference_item(window):
     return window.slice_view.overlays.item(REFERENCE_LAYER)
 
 
+@pytest.fixture
+def hu_window(window, hu_study):
+    """The synthetic study in the "Compare with reference" view, where the cyan outline is drawn."""
+    window.show_study(hu_study)
+    window.set_comparing(True)
+    return window
+
+
+def test_the_reference_outline_is_off_until_the_reader_compares(window, hu_study):
+    window.show_study(hu_study)
+    window.slice_view.set_slice(BLEED_SLICE)
+    assert not window.actions_by_name["compare_reference"].isChecked()
+    assert not reference_item(window).isVisible()
+    window.actions_by_name["compare_reference"].trigger()
+    assert reference_item(window).isVisible()
+    window.actions_by_name["compare_reference"].trigger()
+    assert not reference_item(window).isVisible()
+
+
 def test_reference_mask_is_drawn_in_its_colour_on_the_right_slice(hu_window):
     hu_window.slice_view.set_slice(BLEED_SLICE)
     item = reference_item(hu_window)

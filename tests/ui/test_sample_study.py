@@ -31,6 +31,7 @@ def test_sample_scrolls_to_a_bleed_and_shows_it(qtbot, sample_window):
     for _ in range(3):  # slice 15 -> 18, where the CT-ICH reference marks a bleed
         qtbot.keyClick(sample_window, Qt.Key.Key_Down)
     assert sample_window.slice_bar.readout.text() == "slice 18 / 29  ·  #18"
+    sample_window.set_comparing(True)  # the reference outline belongs to the comparison view
     assert sample_window.slice_view.overlays.item(REFERENCE_LAYER).image.any()
 
 

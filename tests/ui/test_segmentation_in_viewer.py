@@ -53,16 +53,43 @@ def test_the_panel_shows_the_figures_of_the_models_mask(segmented):
     # 1200 pixels of 0.5 x 0.25 mm = 150 mm² = 1.50 cm². Slice labels are 100 + index.
     assert SPACING_MM == (5.0, 0.5, 0.25)
     shown = texts(win)
-    assert shown["Volume"] == "2.25 mL (voxel count × voxel volume)"
+    assert shown["Volume"] == "2.25 mL (1 lesion; voxel count × voxel volume)"
     assert shown["Slices involved"] == "4 of 20 (slices 106–109)"
     assert shown["Largest area"] == "1.50 cm² on slice 108"
-    assert shown["Hemorrhage"] == "Detected: detection score 0.90 (threshold 0.50)"
-    assert shown["ABC/2"].endswith("/ 2)") and " mL (A " in shown["ABC/2"]
+    assert shown["Hemorrhage"] == "Detected: confidence high (score 0.90, threshold 0.50)"
+    assert shown["Lesions"] == "1 lesion"
+    panel = win.findings_panel
+    assert panel.lesion_table.rowCount() == 1
+    assert panel.lesion_table.item(0, 3).text() == "2.25 mL"
+    assert panel.notice.isVisible() and "may be missed" in panel.notice.text()
+    # Research figures stay out of the clinical panel until the reader compares.
+    assert not panel.comparison.isVisible()
+    assert all("Dice" not in text for text in shown.values())
+    assert not panel.spacing_button.isVisible()
+    assert not panel.form.isRowVisible(panel.ROWS.index("Edited"))
+
+
+def test_compare_with_reference_shows_dice_apart_from_the_findings(segmented):
+    win = segmented(make_hu_study(), mask_of=known_mask)
+    win.set_comparing(True)
+    comparison = win.findings_panel.comparison
+    assert comparison.isVisible()
     # Reference: slices 5-11, rows 40-60, columns 50-80 (600 px a slice, 4200 in all). Overlap:
     # 10 x 30 on slices 6, 7, 9 and 20 x 30 on slice 8 = 1500; Dice = 2 * 1500 / (3600 + 4200).
-    assert shown["Dice vs reference"].startswith(f"{2 * 1500 / 7800:.2f} ")
-    assert not win.findings_panel.spacing_button.isVisible()
-    assert not win.findings_panel.form.isRowVisible(win.findings_panel.ROWS.index("Edited"))
+    assert f"Dice {2 * 1500 / 7800:.2f} (whole study)" in comparison.summary.text()
+    rows = [comparison.slice_list.item(i).text() for i in range(comparison.slice_list.count())]
+    # 800 px of 0.00125 cm² = 1.00 cm²; slice 5, 10 and 11: the reference alone outlines a bleed.
+    assert rows[0] == "Slice 105: reference only (model: none) · Dice 0.00"
+    assert rows[1] == f"Slice 106: 1.00 cm² · Dice {2 * 300 / (800 + 600):.2f}"
+    assert rows[3] == "Slice 108: 1.50 cm² · Dice 0.67"  # 2 * 600 / (1200 + 600)
+    assert len(rows) == 7
+
+
+def test_an_empty_reference_says_reference_no_hemorrhage(segmented):
+    study = make_hu_study(reference_mask=np.zeros((N_SLICES, 96, 128), bool))
+    win = segmented(study, mask_of=known_mask)
+    win.set_comparing(True)
+    assert "reference: no hemorrhage" in win.findings_panel.comparison.summary.text()
 
 
 def test_the_model_outline_sits_beside_the_reference_and_the_heat_map_is_off(segmented):
@@ -91,11 +118,8 @@ def test_the_per_slice_list_and_plot(segmented):
     win = segmented(make_hu_study(), mask_of=known_mask)
     panel = win.findings_panel
     rows = [panel.slice_list.item(i).text() for i in range(panel.slice_list.count())]
-    # 800 px of 0.00125 cm² = 1.00 cm²; slice 5, 10 and 11: the reference alone outlines a bleed.
-    assert rows[0] == "Slice 105: reference only (model: none) · Dice 0.00"
-    assert rows[1] == f"Slice 106: 1.00 cm² · Dice {2 * 300 / (800 + 600):.2f}"
-    assert rows[3] == "Slice 108: 1.50 cm² · Dice 0.67"  # 2 * 600 / (1200 + 600)
-    assert len(rows) == 7
+    # 800 px of 0.00125 cm² = 1.00 cm²; the model's four slices, without research figures.
+    assert rows == ["Slice 106: 1.00 cm²", "Slice 107: 1.00 cm²", "Slice 108: 1.50 cm²", "Slice 109: 1.00 cm²"]
     bars = panel.plot.bars.opts
     assert list(bars["x"]) == list(range(1, N_SLICES + 1))
     assert bars["height"][LARGEST_SLICE] == pytest.approx(1.5)
@@ -110,7 +134,7 @@ def test_clicking_a_bar_or_a_listed_slice_shows_that_slice(qtbot, segmented):
     assert win.slice_view.slice_index == LARGEST_SLICE
     assert plot.marker.value() == LARGEST_SLICE + 1
     listed = win.findings_panel.slice_list
-    row = listed.item(2)  # "Slice 107"
+    row = listed.item(1)  # "Slice 107"
     qtbot.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=listed.visualItemRect(row).center())
     assert win.slice_view.slice_index == 7
 
@@ -148,7 +172,7 @@ def test_an_8_bit_study_without_voxel_size_shows_no_volume_until_it_is_entered(
     monkeypatch.setattr(opening, "_loader", lambda: reopened)
     panel.spacing_button.click()
     # 400 voxels of 5 x 0.5 x 0.5 mm = 1.25 mm³: 500 mm³ = 0.50 mL, from the same segmentation.
-    assert texts(win)["Volume"].startswith("0.50 mL (voxel count × voxel volume); voxel size entered")
+    assert texts(win)["Volume"].startswith("0.50 mL (1 lesion; voxel count × voxel volume); voxel size entered")
     assert not panel.spacing_button.isVisible()
     assert win.review.result is result and win.study.spacing_mm == (5.0, 0.5, 0.5)
     assert not win.segmentation.running
@@ -249,3 +273,14 @@ def test_the_worker_thread_starts_only_when_needed_and_stops_on_close(qtbot):
     unshown = MainWindow(ViewerSettings(), engine_factory=fake_engine())
     qtbot.addWidget(unshown)
     assert unshown.segmentation.service is None
+
+
+@pytest.mark.parametrize("n_slices", [1, 2])
+def test_one_or_two_slices_show_no_volume_but_the_reason_and_no_plot(segmented, n_slices):
+    voxels = np.full((n_slices, 96, 128), 80.0, np.float32)  # all "bright": the fake model outlines it all
+    study = make_hu_study(voxels=voxels, reference_mask=None, slice_labels=[str(i + 1) for i in range(n_slices)])
+    win = segmented(study)
+    volume = texts(win)["Volume"]
+    assert "mL" not in volume and "at least 3 slices" in volume
+    assert win.review.findings.lesions[0].volume_ml is None
+    assert not win.findings_panel.plot.isVisible()
