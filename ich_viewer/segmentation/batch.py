@@ -42,17 +42,39 @@ class BatchItem:
 
 
 def collect_studies(paths: list[str]) -> list[BatchItem]:
-    """Every study under the given paths, named by their path below the given folder."""
-    items = []
+    """Every study under the given paths, each with an output folder name of its own.
+
+    A study is named by its path below the given folder (or the given folder's
+    name); two studies that would share a name (p1/CT and p2/CT) take as many of
+    their parent folders' names as it needs to tell them apart (p1_CT, p2_CT), so
+    one never passes for the other, already done.
+    """
+    parts_used: dict[Path, int] = {}  # study -> how many trailing path parts name it
+    stems: dict[Path, str] = {}  # a single file is named without its suffix
     for given in map(Path, paths):
         if given.is_file():
-            items.append(BatchItem(given, given.stem))
+            parts_used.setdefault(given.resolve(), 1)
+            stems[given.resolve()] = given.stem
             continue
         for study in find_studies(given) or [given]:
-            relative = study.relative_to(given).parts
-            name = "_".join(relative) if relative else given.name
-            items.append(BatchItem(study, name or "study"))
-    return items
+            parts_used.setdefault(study.resolve(), max(1, len(study.relative_to(given).parts)))
+    names = _unique_names(parts_used, stems)
+    return [BatchItem(path, names[path]) for path in parts_used]
+
+
+def _unique_names(parts_used: dict[Path, int], stems: dict[Path, str]) -> dict[Path, str]:
+    def name(path: Path) -> str:
+        parts = [*path.parent.parts[1:], stems.get(path, path.name)]
+        return "_".join(parts[-parts_used[path]:]) or "study"
+
+    while True:
+        names = {path: name(path) for path in parts_used}
+        taken = list(names.values())
+        clashes = [p for p, n in names.items() if taken.count(n) > 1 and parts_used[p] < len(p.parts) - 1]
+        if not clashes:
+            return names
+        for path in clashes:
+            parts_used[path] += 1
 
 
 def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
