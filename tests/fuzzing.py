@@ -82,6 +82,8 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     """One to three random damages of the kinds seen in the field."""
     data = bytearray(data)
     for _ in range(rng.randint(1, 3)):
+        if not data:
+            break  # truncated to nothing: an empty file is a case too
         data = rng.choice(MUTATIONS)(data, rng)
     return bytes(data)
 

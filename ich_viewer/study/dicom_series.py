@@ -176,7 +176,7 @@ def _check_frames(header: Dataset) -> None:
     """NumberOfFrames and the image size, checked before any per-frame work or allocation."""
     frames = header.get("NumberOfFrames", 1)
     try:
-        frames = int(frames or 1)
+        frames = 1 if frames is None or frames == "" else int(frames)
     except (TypeError, ValueError):
         raise SliceProblem(f"NumberOfFrames is not a number ({frames!r})") from None
     if frames < 1:
