@@ -30,6 +30,11 @@ def run_report(path, out, anonymise: bool = False, force_cpu: bool = False) -> i
     except (StudyLoadError, OSError) as error:
         _error(f"cannot open the study: {error}")
         return EXIT_FAILED
+    if not study.assessable:  # no verdict on values that are not HU: say so, write nothing
+        from ich_viewer.study.model import NOT_HU_RESULT
+
+        _error(f"{path}: {NOT_HU_RESULT} ({study.not_hu_reason}); no report written.")
+        return EXIT_FAILED
     engine = headless.load_engine(force_cpu, "report")
     if engine is None:
         return EXIT_NO_MODEL

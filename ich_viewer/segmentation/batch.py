@@ -29,7 +29,8 @@ from ich_viewer.export.csv import export_findings_csv
 from ich_viewer.export.nifti import export_mask_nifti
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.loader import find_studies, open_study
-from ich_viewer.study.model import Study
+from ich_viewer.study.dicom_volume import is_decoder_failure
+from ich_viewer.study.model import NOT_HU_RESULT, Study
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_MODEL = 0, 1, 2
 FINDINGS_FILE = "findings.json"
@@ -42,17 +43,60 @@ class BatchItem:
 
 
 def collect_studies(paths: list[str]) -> list[BatchItem]:
-    """Every study under the given paths, named by their path below the given folder."""
-    items = []
+    """Every study under the given paths, each with an output folder name of its own.
+
+    A study is named by its path below the given folder (or the given folder's
+    name); two studies that would share a name (p1/CT and p2/CT) take as many of
+    their parent folders' names as it needs to tell them apart (p1_CT, p2_CT), so
+    one never passes for the other, already done.
+    """
+    parts_used: dict[Path, int] = {}  # study -> how many trailing path parts name it
+    stems: dict[Path, str] = {}  # a single file is named without its suffix
     for given in map(Path, paths):
         if given.is_file():
-            items.append(BatchItem(given, given.stem))
+            parts_used.setdefault(given.resolve(), 1)
+            stems[given.resolve()] = given.stem
             continue
         for study in find_studies(given) or [given]:
-            relative = study.relative_to(given).parts
-            name = "_".join(relative) if relative else given.name
-            items.append(BatchItem(study, name or "study"))
-    return items
+            parts_used.setdefault(study.resolve(), max(1, len(study.relative_to(given).parts)))
+    names = _unique_names(parts_used, stems)
+    return [BatchItem(path, names[path]) for path in parts_used]
+
+
+def _unique_names(parts_used: dict[Path, int], stems: dict[Path, str]) -> dict[Path, str]:
+    def name(path: Path) -> str:
+        parts = [*path.parent.parts[1:], stems.get(path, path.name)]
+        return "_".join(parts[-parts_used[path]:]) or "study"
+
+    while True:
+        names = {path: name(path) for path in parts_used}
+        taken = list(names.values())
+        clashes = [p for p, n in names.items() if taken.count(n) > 1 and parts_used[p] < len(p.parts) - 1]
+        if not clashes:
+            return names
+        for path in clashes:
+            parts_used[path] += 1
+
+
+def write_not_hu(study: Study, out_dir: Path) -> dict:
+    """No mask and no verdict, only findings.json saying why (the values are not HU)."""
+    record = {"findings": None, "verdict": None,
+              "not_hu": f"{NOT_HU_RESULT} ({study.not_hu_reason}).",
+              "input": _input_record(study), "program": f"ICH Viewer {__version__}"}
+    write_atomic(out_dir / FINDINGS_FILE, json.dumps(record, indent=1).encode())
+    return record
+
+
+def _input_record(study: Study) -> dict:
+    return {"source": str(study.source), "description": study.description,
+            "units": study.units.value, "n_slices": study.n_slices,
+            "spacing_mm": list(study.spacing_mm) if study.spacing_mm else None,
+            # 8-bit studies: the HU window the images were read through, and how it is known.
+            "export_window": (None if study.export_window is None else
+                              {"level": study.export_window.level, "width": study.export_window.width,
+                               "note": study.export_window_note}),
+            "bone_window": study.is_hu or study.bone_voxels is not None,
+            "warnings": list(study.warnings)}
 
 
 def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
@@ -70,15 +114,8 @@ def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
                   "sha256": segmentation.model.sha256, "threshold": segmentation.model.threshold,
                   "detection_threshold": segmentation.model.detection_threshold,
                   "device": segmentation.device},
-        "input": {"source": str(study.source), "description": study.description,
-                  "units": study.units.value, "n_slices": study.n_slices,
-                  "spacing_mm": list(study.spacing_mm) if study.spacing_mm else None,
-                  # 8-bit studies: the HU window the images were read through, and how it is known.
-                  "export_window": (None if study.export_window is None else
-                                    {"level": study.export_window.level, "width": study.export_window.width,
-                                     "note": study.export_window_note}),
-                  "bone_window": study.is_hu or study.bone_voxels is not None,
-                  "warnings": list(study.warnings)},
+        "verdict": "hemorrhage" if findings.detected else "no hemorrhage",
+        "input": _input_record(study),
         "program": f"ICH Viewer {__version__}",
     }
     write_atomic(out_dir / FINDINGS_FILE, json.dumps(record, indent=1).encode())
@@ -110,23 +147,46 @@ def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool =
         return EXIT_NO_MODEL
     failed = []
     for k, item in enumerate(items, start=1):
-        out_dir = Path(out) / item.name
-        if (out_dir / FINDINGS_FILE).exists() and not force:
-            print(_progress_line(k, len(items), item.name, "done before, skipped"), flush=True)
-            continue
-        started = time.perf_counter()
-        try:
-            study = open_study(item.study_path)
-            record = write_outputs(study, engine.segment(study), out_dir)
-        except (StudyLoadError, ExportError, OSError, ValueError) as error:
+        status = _run_one(item, engine, Path(out), force)
+        if status.startswith("FAILED"):
             failed.append(item.name)
-            print(_progress_line(k, len(items), item.name, f"FAILED: {error}"), flush=True)
-            continue
-        verdict = "hemorrhage" if record["findings"]["detected"] else "no hemorrhage"
-        print(_progress_line(k, len(items), item.name,
-                             f"{verdict} ({time.perf_counter() - started:.1f} s)"), flush=True)
+        print(_progress_line(k, len(items), item.name, status), flush=True)
     print(f"{len(items) - len(failed)} of {len(items)} studies done; outputs in {out}")
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)
         return EXIT_SOME_FAILED
     return EXIT_OK
+
+
+def _run_one(item: BatchItem, engine, out: Path, force: bool) -> str:
+    """One study's status line; any failure is reported and the batch goes on."""
+    out_dir = out / item.name
+    done_before = _done_before(out_dir, item)
+    if done_before.startswith("FAILED") or (done_before and not force):
+        return done_before
+    started = time.perf_counter()
+    try:
+        study = open_study(item.study_path)
+        if not study.assessable:
+            return f"{write_not_hu(study, out_dir)['not_hu']}"
+        record = write_outputs(study, engine.segment(study), out_dir)
+    except (StudyLoadError, ExportError, OSError) as error:
+        return f"FAILED: {error}"
+    except BaseException as error:  # a decoder's own error or panic: this study only
+        if not is_decoder_failure(error):
+            raise
+        return f"FAILED: {item.study_path}: unexpected {type(error).__name__} ({error})"
+    return f"{record['verdict']} ({time.perf_counter() - started:.1f} s)"
+
+
+def _done_before(out_dir: Path, item: BatchItem) -> str:
+    """"done before, skipped" when out_dir holds this study's outputs; a failure when another's."""
+    try:
+        record = json.loads((out_dir / FINDINGS_FILE).read_text())
+    except (OSError, ValueError):
+        return ""  # absent or half-written: (re)do it
+    source = record.get("input", {}).get("source", "") if isinstance(record, dict) else ""
+    if source and Path(source).resolve() != item.study_path:
+        return (f"FAILED: {out_dir} holds the outputs of another study ({source}); "
+                "choose another --out folder")
+    return "done before, skipped"

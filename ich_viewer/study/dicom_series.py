@@ -24,11 +24,16 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from ich_viewer.study.files import DICOM_SUFFIXES, most_common, shown_name
+from ich_viewer.study.memory import shortage
 from ich_viewer.study.series import SeriesInfo
 
 PIXEL_DATA_GROUP = 0x7FE0
 # |normal . z| above this is axial; generous so a tilted-gantry head CT still counts.
 AXIAL_MIN_COSINE = 0.8
+# Each frame of encapsulated (compressed) pixel data needs at least an 8-byte item header.
+MIN_BYTES_PER_COMPRESSED_FRAME = 8
+# Bytes a pixel of one frame takes in memory: the float32 volume and the decoder's output.
+BYTES_PER_PIXEL_LOADED = 4 + 2
 
 
 class SliceProblem(Exception):
@@ -121,7 +126,9 @@ def read_slice_header(path: Path) -> DicomSlice:
     try:
         with open(path, "rb") as fp:
             header, forced = _read_header(fp, path)
+            _parse_every_element(header)
             _check_is_image(header)
+            _check_frames(header)
             _check_pixel_data(fp, header)
     except SliceProblem:
         raise
@@ -155,6 +162,33 @@ def _read_header(fp, path: Path) -> tuple[Dataset, bool]:
     return header, True
 
 
+def _parse_every_element(header: Dataset) -> None:
+    """pydicom parses an element's value when it is first used; do it now, in the guarded read.
+
+    Otherwise a damaged element (an unknown VR, say) raises far from this file's
+    name, while the series is being described or its pixels read.
+    """
+    for _ in header.iterall():
+        pass
+
+
+def _check_frames(header: Dataset) -> None:
+    """NumberOfFrames and the image size, checked before any per-frame work or allocation."""
+    frames = header.get("NumberOfFrames", 1)
+    try:
+        frames = 1 if frames is None or frames == "" else int(frames)
+    except (TypeError, ValueError):
+        raise SliceProblem(f"NumberOfFrames is not a number ({frames!r})") from None
+    if frames < 1:
+        raise SliceProblem(f"NumberOfFrames is {frames}")
+    rows, cols = int(header.Rows or 0), int(header.Columns or 0)
+    if rows < 1 or cols < 1:
+        raise SliceProblem(f"image of {cols}x{rows} pixels")
+    lacking = shortage(rows * cols * frames * BYTES_PER_PIXEL_LOADED)
+    if lacking:
+        raise SliceProblem(f"{frames} frame{'s' if frames > 1 else ''} of {cols}x{rows} pixels: {lacking}")
+
+
 def _check_is_image(header: Dataset) -> None:
     sop_class = header.get("SOPClassUID") or header.file_meta.get("MediaStorageSOPClassUID")
     if "Rows" not in header or "Columns" not in header:
@@ -180,7 +214,8 @@ def _check_pixel_data(fp, header: Dataset) -> None:
     if len(tag) < 4 or struct.unpack(byte_order, tag)[0] != PIXEL_DATA_GROUP:
         raise SliceProblem("DICOM without pixel data")
     if syntax is not None and syntax.is_compressed:
-        return  # encapsulated fragments; their decoder checks them
+        _check_compressed_frames(fp, header)
+        return  # the fragments themselves: their decoder checks them
     # Skip the rest of the element header: a 4-byte length (implicit VR), or
     # VR, 2 reserved bytes and a 4-byte length (explicit VR, OB/OW).
     fp.seek(4 if implicit else 8, 1)
@@ -188,6 +223,15 @@ def _check_pixel_data(fp, header: Dataset) -> None:
     expected = _native_pixel_bytes(header)
     if available < expected:
         raise SliceProblem(f"pixel data is truncated ({available} of {expected} bytes)")
+
+
+def _check_compressed_frames(fp, header: Dataset) -> None:
+    """A 1 KB file claiming ten million compressed frames cannot hold them: say so at once."""
+    frames = int(header.get("NumberOfFrames", 1) or 1)
+    room = _bytes_left(fp) // MIN_BYTES_PER_COMPRESSED_FRAME
+    if frames > room:
+        raise SliceProblem(f"NumberOfFrames is {frames}, but the compressed pixel data can hold "
+                           f"at most {room} frames")
 
 
 def _bytes_left(fp) -> int:
@@ -236,6 +280,7 @@ def split_frames(image: DicomSlice) -> list[DicomSlice]:
     frames = []
     for index in range(image.n_frames):
         flat = Dataset()  # a new element table per frame; the elements themselves are shared, read-only
+        flat.file_meta = header.file_meta  # the transfer syntax picks the frame's decoder
         for element in common:
             flat.add(element)
         # Shared values first, then the frame's own: a per-frame value overrides a shared one.

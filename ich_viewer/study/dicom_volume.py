@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.pixels import pixel_array
+from pydicom.pixels import get_decoder, pixel_array
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from ich_viewer.study.dicom_series import DicomSlice, float_values, slice_normal
@@ -26,6 +26,7 @@ from ich_viewer.study.files import (
     shown_name,
     skipped_file_warnings,
 )
+from ich_viewer.study.memory import shortage
 from ich_viewer.study.model import DicomGeometry, Study, StudyMetadata, Units, Window
 
 # Two slices closer than this along the normal are the same slice location.
@@ -48,6 +49,14 @@ NOT_HU_MODALITIES = frozenset({"MR", "PT", "NM", "US"})
 # Raw values in this range, with air well below zero, are Hounsfield units
 # even when the file does not say so (CT padding goes down to -3024).
 HU_PLAUSIBLE_MIN, HU_PLAUSIBLE_MAX, HU_AIR_BELOW = -3100.0, 40000.0, -200.0
+# Rescale values a CT scanner writes: a small positive slope, an intercept near -1024.
+# Outside these, the tags are damaged and the values cannot be trusted as HU.
+RESCALE_SLOPE_MAX, RESCALE_INTERCEPT_MAX = 100.0, 32768.0
+# Decoders in the order tried. gdcm aborts the whole process (SIGABRT) on some damaged
+# JPEG 2000 streams where pylibjpeg and Pillow raise an error (benchmarks/bench_fuzz.py),
+# so it decodes only what no other installed decoder can (JPEG lossless, process 14).
+DECODER_PREFERENCE = ("pylibjpeg", "pyjpegls", "pillow", "pydicom")
+ABORTING_DECODER = "gdcm"
 
 
 def load_dicom_series(
@@ -66,10 +75,14 @@ def load_dicom_series(
     name = _namer(root)
     slices = _keep_consistent_slices(slices, name, warnings)
     slices = _order_slices(slices, name, warnings)
-    voxels, slices, rescaled = _read_voxels(slices, source, name, warnings, progress)
+    _check_memory(slices, source)
+    broken_rescale = _broken_rescale(slices, name)
+    voxels, slices, rescaled = _read_voxels(slices, source, name, warnings, progress,
+                                            apply_rescale=not broken_rescale)
     warnings += _missing_tag_warnings(slices, name)
     first = slices[0].header
     units = _decide_units(voxels, first, rescaled, warnings)
+    not_hu = broken_rescale or _not_hu_reason(voxels, first, rescaled)
     spacing = _spacing(slices, warnings, spacing_mm)
     _qc_geometry(slices, name, warnings)
     return Study(
@@ -84,6 +97,7 @@ def load_dicom_series(
         dicom_windows=dicom_windows(first),
         geometry=_geometry(slices),
         description=_description(first),
+        not_hu_reason=not_hu,
     )
 
 
@@ -158,10 +172,20 @@ def _sop_uid(dicom_slice: DicomSlice) -> str:
 # --- pixels -------------------------------------------------------------------------------
 
 
-def _read_voxels(slices, source, name, warnings, progress=None) -> tuple[np.ndarray, list[DicomSlice], bool]:
+def _check_memory(slices, source) -> None:
+    rows, cols = slices[0].size
+    lacking = shortage(len(slices) * rows * cols * 4)
+    if lacking:
+        raise StudyLoadError(source, f"Cannot open {source}: its {len(slices)} slices of {cols}x{rows} "
+                                     f"pixels {lacking}.")
+
+
+def _read_voxels(slices, source, name, warnings, progress=None,
+                 apply_rescale=True) -> tuple[np.ndarray, list[DicomSlice], bool]:
     """Fill one preallocated float32 volume slice by slice (peak memory ~1x the volume).
 
     Returns the volume, the slices that made it in, and whether any rescale tag was found.
+    apply_rescale=False keeps the stored values (the rescale tags are broken).
     """
     rows, cols = slices[0].size
     voxels = np.empty((len(slices), rows, cols), np.float32)
@@ -171,7 +195,9 @@ def _read_voxels(slices, source, name, warnings, progress=None) -> tuple[np.ndar
             progress(done, len(slices))
         try:
             stored = _stored_pixels(dicom_slice)
-        except Exception as error:  # any decoder failure: skip the slice, keep the series
+        except BaseException as error:  # any decoder failure: skip the slice, keep the series
+            if not is_decoder_failure(error):
+                raise
             problems.append((name(dicom_slice), _pixel_problem(error)))
             continue
         if stored.shape != (rows, cols):
@@ -180,6 +206,8 @@ def _read_voxels(slices, source, name, warnings, progress=None) -> tuple[np.ndar
             continue
         slope, intercept, found = _rescale(dicom_slice.header)
         rescaled |= found
+        if not apply_rescale:
+            slope, intercept = 1.0, 0.0
         _rescale_into(voxels[len(kept)], stored, slope, intercept)
         kept.append(dicom_slice)
     warnings += skipped_file_warnings(problems)
@@ -191,16 +219,54 @@ def _read_voxels(slices, source, name, warnings, progress=None) -> tuple[np.ndar
     return voxels, kept, rescaled
 
 
+def is_decoder_failure(error: BaseException) -> bool:
+    """Any error a decoder raises on damaged data, including the Rust decoders' panics.
+
+    pylibjpeg-rle reports a panic as pyo3's PanicException, a BaseException that
+    `except Exception` lets through; an interrupt or exit is not a decoder failure.
+    """
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
+
+
 def _stored_pixels(dicom_slice: DicomSlice) -> np.ndarray:
-    """The stored values of one slice, decoded (JPEG lossless/2000/LS, RLE via plugins)."""
+    """The stored values of one slice, decoded (JPEG lossless/2000/LS, RLE via plugins).
+
+    Each safe decoder is tried in turn; the first failure is the one reported.
+    """
+    syntax = dicom_slice.header.file_meta.get("TransferSyntaxUID")
+    first_error = None
+    for plugin in decoding_plugins(syntax):
+        try:
+            return _decode(dicom_slice, plugin)
+        except BaseException as error:
+            if not is_decoder_failure(error):
+                raise
+            first_error = first_error or error
+    raise first_error
+
+
+def decoding_plugins(syntax) -> list[str]:
+    """The decoders to try for a transfer syntax ("" is pydicom's choice, for native data)."""
+    try:
+        available = get_decoder(syntax).available_plugins if syntax and syntax.is_compressed else ()
+    except (NotImplementedError, ValueError, AttributeError):
+        available = ()
+    safe = [plugin for plugin in DECODER_PREFERENCE if plugin in available]
+    if safe:
+        return safe
+    return [ABORTING_DECODER] if ABORTING_DECODER in available else [""]
+
+
+def _decode(dicom_slice: DicomSlice, plugin: str) -> np.ndarray:
     if not dicom_slice.forced:
         # Reads only what it needs from the file: one frame of a multi-frame image.
-        return pixel_array(dicom_slice.path, index=dicom_slice.frame)
+        return pixel_array(dicom_slice.path, index=dicom_slice.frame, decoding_plugin=plugin)
     dataset = pydicom.dcmread(dicom_slice.path, force=True)
     if "TransferSyntaxUID" not in dataset.file_meta:  # no file meta: take what pydicom guessed
         implicit = dataset.original_encoding[0]
         syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
         dataset.file_meta.TransferSyntaxUID = syntax
+    dataset.pixel_array_options(decoding_plugin=plugin)
     return dataset.pixel_array if dicom_slice.frame is None else dataset.pixel_array[dicom_slice.frame]
 
 
@@ -220,6 +286,34 @@ def _rescale(header: Dataset) -> tuple[float, float, bool]:
     found = slope is not None or intercept is not None
     return (float(slope[0]) if slope is not None else 1.0,
             float(intercept[0]) if intercept is not None else 0.0, found)
+
+
+def _broken_rescale(slices, name) -> str:
+    """Why the rescale tags cannot give HU (naming the files), or "" when they can or are absent."""
+    problems = []
+    for dicom_slice in slices:
+        problem = _rescale_problem(dicom_slice.header)
+        if problem:
+            problems.append((name(dicom_slice), problem))
+    if not problems:
+        return ""
+    files = name_list([file for file, _ in problems], limit=3)
+    return (f"{problems[0][1]} in {len(problems)} of {len(slices)} files ({files}): "
+            "the values are shown as stored")
+
+
+def _rescale_problem(header: Dataset) -> str:
+    for keyword, low, high in (("RescaleSlope", 0.0, RESCALE_SLOPE_MAX),
+                               ("RescaleIntercept", -RESCALE_INTERCEPT_MAX, RESCALE_INTERCEPT_MAX)):
+        if header.get(keyword) in (None, ""):
+            continue
+        value = float_values(header, keyword, 1)
+        if value is None:
+            return f"{keyword} {str(header.get(keyword))[:20]!r} is not a number"
+        inside = low < value[0] <= high if keyword == "RescaleSlope" else low <= value[0] <= high
+        if not inside:
+            return f"{keyword} {value[0]:g} is not a plausible CT rescale"
+    return ""
 
 
 def _rescale_into(out: np.ndarray, stored: np.ndarray, slope: float, intercept: float) -> None:
@@ -250,6 +344,20 @@ def _decide_units(voxels, header, rescaled, warnings) -> Units:
                     "look like Hounsfield units: shown as stored; HU windows and hemorrhage "
                     "detection do not apply.")
     return Units.DISPLAY
+
+
+def _not_hu_reason(voxels, header, rescaled) -> str:
+    """Why no verdict can rest on these values: not CT, or CT whose values are not HU."""
+    modality = str(header.get("Modality", "") or "")
+    if modality != "CT":
+        return f"Modality is {modality}, not CT" if modality else "Modality is missing: not known to be a CT"
+    if rescaled:
+        return ""
+    low, high = float(voxels.min()), float(voxels.max())
+    if HU_PLAUSIBLE_MIN <= low <= HU_AIR_BELOW and high <= HU_PLAUSIBLE_MAX:
+        return ""  # raw HU without rescale tags, as in the CT-ICH HU subset
+    return (f"CT without rescale tags whose values ({low:.0f} to {high:.0f}) are not Hounsfield "
+            "units (no air below -200)")
 
 
 # --- spacing and geometry QC ------------------------------------------------------------

@@ -132,7 +132,11 @@ def read_gray_image(path: Path) -> np.ndarray:
         raise ImageProblem(f"cannot be read ({error.strerror or error})") from None
     if _is_cut_short_jpeg(data):
         raise ImageProblem("truncated JPEG (its end marker is missing)")
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except cv2.error as error:  # e.g. a header claiming 60000x60000 pixels, over OpenCV's limit
+        reason = (str(error).strip().splitlines() or ["OpenCV error"])[-1]
+        raise ImageProblem(f"cannot be decoded ({reason[:120]})") from None
     if image is None:
         raise ImageProblem("not a readable image (damaged, truncated or not JPG/PNG)")
     if image.ndim == 3:

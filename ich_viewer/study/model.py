@@ -48,6 +48,8 @@ CT_ICH_BRAIN_WINDOW = Window(40, 120)
 # The window of CT-ICH's bone JPGs; the network's bone channel uses it for every study.
 CT_ICH_BONE_WINDOW = Window(700, 3200)
 DISPLAY_FULL_RANGE = Window(127.5, 255)
+# What the viewer, findings.json and the report say instead of a verdict (see Study.not_hu_reason).
+NOT_HU_RESULT = "Not a CT in Hounsfield units: no hemorrhage verdict"
 
 
 @dataclass
@@ -121,6 +123,9 @@ class Study:
     # DISPLAY studies that come with a bone-window image per slice (CT-ICH bone/ folder,
     # CT_ICH_BONE_WINDOW): 8-bit values, same shape as voxels, 0 on a slice without one.
     bone_voxels: np.ndarray | None = None
+    # Why the values are not a CT's Hounsfield units (another modality, no or implausible
+    # rescale): then no hemorrhage verdict is given. Empty for CT in HU and for 8-bit CT images.
+    not_hu_reason: str = ""
 
     def __post_init__(self) -> None:
         if self.voxels.ndim != 3:
@@ -135,6 +140,11 @@ class Study:
     @property
     def is_hu(self) -> bool:
         return self.units is Units.HU
+
+    @property
+    def assessable(self) -> bool:
+        """Whether a hemorrhage verdict can rest on these values (see not_hu_reason)."""
+        return not self.not_hu_reason
 
     @property
     def voxel_volume_ml(self) -> float | None:

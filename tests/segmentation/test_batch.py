@@ -74,3 +74,57 @@ def test_no_model_exits_2(tmp_path, monkeypatch):
     monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: None)
     write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
     assert main(["segment", str(tmp_path / "ct"), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_studies_with_the_same_folder_name_are_all_segmented(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: ThresholdEngine())
+    for patient in ("p1", "p2"):
+        write_ct_series(tmp_path / patient / "CT", n_slices=2, rows=16, cols=16)
+    out = tmp_path / "out"
+    assert main(["segment", str(tmp_path / "p1" / "CT"), str(tmp_path / "p2" / "CT"), "--out", str(out)]) == 0
+    assert "skipped" not in capsys.readouterr().out
+    sources = {json.loads((out / name / "findings.json").read_text())["input"]["source"] for name in ("p1_CT", "p2_CT")}
+    assert sources == {str((tmp_path / p / "CT").resolve()) for p in ("p1", "p2")}
+
+    # An earlier run's outputs of another study under the same name are never taken as done.
+    assert main(["segment", str(tmp_path / "p2" / "CT"), "--out", str(out / "p1_CT" / "..")]) == 0
+    write_ct_series(tmp_path / "p3" / "p1_CT", n_slices=2, rows=16, cols=16)
+    assert main(["segment", str(tmp_path / "p3" / "p1_CT"), "--out", str(out)]) == 1
+    assert "holds the outputs of another study" in capsys.readouterr().out
+
+
+def test_not_hu_study_gets_no_verdict_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: ThresholdEngine())
+    write_ct_series(tmp_path / "in" / "mr", n_slices=2, rows=16, cols=16, modality="MR")
+    write_ct_series(tmp_path / "in" / "ct", n_slices=2, rows=16, cols=16)
+    out = tmp_path / "out"
+    assert main(["segment", str(tmp_path / "in"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "mr: Not a CT in Hounsfield units" in printed and "Modality is MR" in printed
+    record = json.loads((out / "mr" / "findings.json").read_text())
+    assert record["verdict"] is None and "Not a CT in Hounsfield units" in record["not_hu"]
+    assert sorted(p.name for p in (out / "mr").iterdir()) == ["findings.json"]  # no mask
+    assert json.loads((out / "ct" / "findings.json").read_text())["verdict"] in ("hemorrhage", "no hemorrhage")
+
+
+def test_unexpected_decoder_error_fails_one_study_only(tmp_path, monkeypatch, capsys):
+    from ich_viewer.segmentation import batch
+
+    class PanicException(BaseException):
+        pass
+
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: ThresholdEngine())
+    write_ct_series(tmp_path / "in" / "a", n_slices=2, rows=16, cols=16)
+    write_ct_series(tmp_path / "in" / "b", n_slices=2, rows=16, cols=16)
+    real_open = batch.open_study
+
+    def open_or_panic(path):
+        if path.name == "a":
+            raise PanicException("decoder panicked")
+        return real_open(path)
+
+    monkeypatch.setattr(batch, "open_study", open_or_panic)
+    assert main(["segment", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 1
+    printed = capsys.readouterr().out
+    assert "a: FAILED" in printed and "decoder panicked" in printed and "1 of 2 studies done" in printed
+    assert not (tmp_path / "out" / "a").exists()
