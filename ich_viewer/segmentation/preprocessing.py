@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ich_viewer.segmentation.field_of_view import Square, crop, head_square, uncrop
+from ich_viewer.segmentation.field_of_view import SEARCH_SIZE, Square, crop, head_square, uncrop
 from ich_viewer.study.model import CT_ICH_BONE_WINDOW, CT_ICH_BRAIN_WINDOW, Units, Window
 
 NETWORK_SIZE = 256
@@ -179,7 +179,10 @@ def study_square(study, spec: NetworkInput = CT_ICH_INPUT) -> Square | None:
     """The square the network reads of this study (None: the whole frame)."""
     if spec.head_span is None:
         return None
-    brain = (to_unit_range(image, study.units, study.export_window, spec.brain_window) for image in study.voxels)
+    # Every few pixels is enough to find a head, and windows a 512-pixel slice in a sixteenth of the time.
+    step = max(1, max(study.voxels.shape[1:]) // SEARCH_SIZE)
+    brain = (to_unit_range(image[::step, ::step], study.units, study.export_window, spec.brain_window)
+             for image in study.voxels)
     return head_square(brain, study.voxels.shape[1:], spec.head_span)
 
 
