@@ -26,6 +26,7 @@ from pathlib import Path
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -45,7 +46,8 @@ from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study
 from ich_viewer.ui.autosave import AutosaveStore, SavedEdits, restore, study_identity
-from ich_viewer.ui.dialogs import ExportWindowDialog, ShortcutsDialog
+from ich_viewer.ui.annotations import CORNERS
+from ich_viewer.ui.dialogs import AboutDialog, ExportWindowDialog, ShortcutsDialog, about_facts
 from ich_viewer.ui.exports import Exporter, is_dicom_study
 from ich_viewer.ui.findings_panel import FindingsPanel
 from ich_viewer.ui.opening import StudyOpener
@@ -64,6 +66,7 @@ from ich_viewer.ui.segmentation_control import AfterNextPaint, SegmentationContr
 from ich_viewer.ui.settings import ViewerSettings
 from ich_viewer.ui.shortcuts import SHORTCUTS, WINDOW_KEYS
 from ich_viewer.ui.slice_view import PixelProbe, SliceBar, SliceView
+from ich_viewer.ui.theme import apply_reading_room_theme, toolbar_icon
 from ich_viewer.ui.window_control import WindowControl, describe_window, study_windows, window_name
 
 APP_TITLE = "ICH Viewer"
@@ -105,6 +108,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: ViewerSettings | None = None, engine_factory=None) -> None:
         super().__init__()
+        apply_reading_room_theme(QApplication.instance())
         self.settings = settings or ViewerSettings()
         self.opener = StudyOpener(self, self.settings, before_error=lambda: self.statusBar().clearMessage())
         self.exporter = Exporter(self, self.settings, self._tell)
@@ -286,7 +290,10 @@ class MainWindow(QMainWindow):
             "redo": lambda: self._edit(lambda review: review.editor.redo(), "redo"),
             "export_report": lambda: self.export_report(anonymise=False),
             "show_shortcuts": self.show_shortcuts,
+            "toggle_annotations": lambda: view.annotations.set_shown(not view.annotations.shown),
         }
+        for corner in CORNERS:
+            handlers[f"corner_{corner}"] = lambda checked=False, c=corner: view.annotations.toggle_corner(c)
         for i, name in enumerate(WINDOW_KEYS):
             # `checked` first: QAction.triggered passes it, and it must not land in `i`.
             handlers[name] = lambda checked=False, i=i: self.choose_window(i)
@@ -332,11 +339,16 @@ class MainWindow(QMainWindow):
                                       lambda: exporter.key_images(self.review, self.slice_view.window)),
             "export_csv": make("Per-slice CSV…", lambda: exporter.per_slice_csv(self.review)),
             "export_lesions_csv": make("Lesion table (CSV)…", lambda: exporter.lesions_csv(self.review)),
+            "anonymise_screen": make("Anonymise on-image text", self._set_anonymise_screen),
+            "left_drag_window": make("Left-drag sets the window (Weasis / Horos)", self._set_left_drag_window),
+            "about": make("About ICH Viewer…", self.show_about),
         }
 
     def _make_checkable(self, actions: dict[str, QAction]) -> None:
         for name, checked in (("auto_segment", self.settings.auto_segment),
-                              ("force_cpu", self.settings.force_cpu), ("compare_reference", False)):
+                              ("force_cpu", self.settings.force_cpu), ("compare_reference", False),
+                              ("anonymise_screen", self.settings.anonymise_screen),
+                              ("left_drag_window", self.settings.left_drag_window)):
             actions[name].setCheckable(True)
             actions[name].setChecked(checked)
         # Brush and eraser exclude each other; neither (the usual pan and look) is allowed too.
@@ -373,6 +385,11 @@ class MainWindow(QMainWindow):
         self._add_group(view_menu, a, ("next_finding", "previous_finding"))
         self._add_group(view_menu, a, ("zoom_in", "zoom_out", "fit", "reset"))
         self._add_group(view_menu, a, ("toggle_overlay", "toggle_contour", "toggle_heat_map"))
+        annotations_menu = view_menu.addMenu("On-image text")
+        annotations_menu.addActions([a[name] for name in ("toggle_annotations", "corner_top_left",
+                                                          "corner_top_right", "corner_bottom_left",
+                                                          "corner_bottom_right", "anonymise_screen")])
+        view_menu.addAction(a["left_drag_window"])
         windows_menu = view_menu.addMenu("Window")
         windows_menu.addActions([a[name] for name in WINDOW_KEYS])
         view_menu.addAction(a["export_window"])
@@ -384,7 +401,7 @@ class MainWindow(QMainWindow):
         segmentation_menu.addActions([a["auto_segment"], a["force_cpu"]])
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(a["show_shortcuts"])
+        help_menu.addActions([a["show_shortcuts"], a["about"]])
 
     @staticmethod
     def _add_group(menu: QMenu, actions: dict[str, QAction], names: tuple[str, ...]) -> None:
@@ -395,7 +412,12 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         a = self.actions_by_name
+        for name, action in a.items():
+            icon = toolbar_icon(name, self.style())
+            if icon is not None:
+                action.setIcon(icon)
         toolbar.addActions([a["open_folder"], a["open_file"]])
         toolbar.addSeparator()
         toolbar.addWidget(self.window_control)
@@ -482,6 +504,17 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
+
+    def show_about(self) -> None:
+        AboutDialog(about_facts(), self).exec()
+
+    def _set_anonymise_screen(self, checked: bool) -> None:
+        self.settings.anonymise_screen = checked
+        self.slice_view.annotations.set_anonymise(checked)
+
+    def _set_left_drag_window(self, checked: bool) -> None:
+        self.settings.left_drag_window = checked
+        self.slice_view.left_drag_window = checked
 
     def _tell(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MS)
@@ -844,6 +877,8 @@ class MainWindow(QMainWindow):
         opacity, contour = self.settings.overlay_opacity, self.settings.overlay_contour
         overlays.set_opacity(opacity)
         overlays.set_contour(contour)
+        self.slice_view.annotations.set_anonymise(self.settings.anonymise_screen)
+        self.slice_view.left_drag_window = self.settings.left_drag_window
         if not self.settings.restore_window(self):
             self.resize(*DEFAULT_SIZE)
             self._default_dock_sizes()

@@ -68,6 +68,25 @@ class ViewerSettings:
     def overlay_contour(self, contour: bool) -> None:
         self._store.setValue("overlay/contour", bool(contour))
 
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def anonymise_screen(self) -> bool:
+        """Hide the patient's name, ID and birth date from the on-image text (demonstrations)."""
+        return bool(self._store.value("view/anonymise", False, type=bool))
+
+    @anonymise_screen.setter
+    def anonymise_screen(self, anonymise: bool) -> None:
+        self._store.setValue("view/anonymise", bool(anonymise))
+
+    @property
+    def left_drag_window(self) -> bool:
+        """Left-drag sets the window (Weasis/Horos) instead of panning."""
+        return bool(self._store.value("view/left_drag_window", False, type=bool))
+
+    @left_drag_window.setter
+    def left_drag_window(self, on: bool) -> None:
+        self._store.setValue("view/left_drag_window", bool(on))
+
     # -- segmentation and editing ------------------------------------------------------
     @property
     def auto_segment(self) -> bool:

@@ -22,6 +22,7 @@ from PySide6.QtGui import QPen, QTransform
 from PySide6.QtWidgets import QGraphicsEllipseItem, QHBoxLayout, QLabel, QSlider, QStackedLayout, QWidget
 
 from ich_viewer.study.model import Study, Window
+from ich_viewer.ui.annotations import ImageAnnotations
 from ich_viewer.ui.overlay import OverlayStack
 
 WHEEL_STEP = 120  # angleDelta of one notch of a standard mouse wheel
@@ -67,7 +68,9 @@ def _display_contrast(level: float, width: float) -> Window:
 
 class _SliceViewBox(pg.ViewBox):
     """ViewBox with radiology mouse bindings: wheel = slices, Ctrl+wheel = zoom,
-    right-drag = window/level, left/middle-drag = pan (the pyqtgraph default)."""
+    right-drag = window/level, left/middle-drag = pan (the pyqtgraph default).
+    With left_drag_window on (the Weasis/Horos habit), left-drag also sets the window
+    and only middle-drag pans."""
 
     def __init__(self, view: SliceView) -> None:
         super().__init__(lockAspect=True, invertY=True, enableMenu=False)
@@ -97,6 +100,10 @@ class _SliceViewBox(pg.ViewBox):
         if ev.button() == Qt.MouseButton.LeftButton and self._view.drawing:
             ev.accept()
             self._view.drag_stroke(ev)
+            return
+        if ev.button() == Qt.MouseButton.LeftButton and self._view.left_drag_window:
+            ev.accept()
+            self._view.drag_window(ev)
             return
         super().mouseDragEvent(ev, axis)
 
@@ -170,6 +177,7 @@ class SliceView(QWidget):
         self.view_box.addItem(self.image_item)
         self.overlays = OverlayStack(self.image_item, self)
         self.drawing = False
+        self.left_drag_window = False  # left-drag pans (False) or sets the window (True)
         self._brush_radius = 1.0
         self._brush_outline = _brush_outline(self.image_item)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -184,6 +192,7 @@ class SliceView(QWidget):
         self._pages = QStackedLayout(self)
         self._pages.addWidget(hint)
         self._pages.addWidget(self.graphics)
+        self.annotations = ImageAnnotations(self)
 
     # -- study ----------------------------------------------------------------------------
     @property
@@ -207,6 +216,7 @@ class SliceView(QWidget):
         self._study = None
         self.image_item.clear()
         self._pages.setCurrentIndex(0)
+        self.annotations.refresh()
 
     # -- slices ---------------------------------------------------------------------------
     @property
@@ -251,13 +261,13 @@ class SliceView(QWidget):
         self.window_changed.emit(window)
 
     def drag_window(self, ev) -> None:
-        """Right-drag: horizontal changes the width, vertical the level, from the drag's start."""
+        """Right-drag (or left-drag, as chosen): horizontal changes the width, vertical the level."""
         if self._study is None:
             return
         if ev.isStart():
             self._drag_start_window = self._window
         start = self._drag_start_window
-        moved = ev.screenPos() - ev.buttonDownScreenPos(Qt.MouseButton.RightButton)
+        moved = ev.screenPos() - ev.buttonDownScreenPos(ev.button())
         per_pixel = max(start.width, MIN_WINDOW_DRAG_SCALE) / WINDOW_DRAG_PIXELS
         width = max(1.0, start.width + moved.x() * per_pixel)
         level = start.level + moved.y() * per_pixel
