@@ -118,8 +118,9 @@ def study_lines(study: Study, anonymise: bool) -> list[str]:
     meta = study.metadata
     series = " ".join(p for p in (f"Se {meta.series_number}" if meta.series_number else "",
                                   meta.series_description) if p)
-    lines = [meta.institution if not anonymise else "", readable_date(meta.study_date),
-             meta.study_description or study.description, series]
+    # The loader's description repeats the series' own; it stands in only when DICOM has neither.
+    description = meta.study_description or ("" if series else study.description)
+    lines = [meta.institution if not anonymise else "", readable_date(meta.study_date), description, series]
     return [line for line in lines if line]
 
 

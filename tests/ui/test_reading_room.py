@@ -1,0 +1,140 @@
+"""Reading-room habits in the window: on-image text, orientation letters, scale bar, dark theme,
+icons, the left-drag window option, Help > About."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPalette
+
+from ich_viewer import paths
+from ich_viewer.ui import dialogs
+from ich_viewer.ui.settings import ViewerSettings
+from tests.study.dicom_factory import write_ct_series
+from ui_support import make_display_study, mouse_drag
+
+FLIPPED = (-1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def open_dicom(window, tmp_path, **series_options):
+    folder = tmp_path / "ct"
+    write_ct_series(folder, n_slices=6, **series_options)
+    assert window.open_study(folder, ask_spacing=False)
+    return window.slice_view.annotations
+
+
+def shown_letters(annotations) -> dict[str, str]:
+    return {edge: label.text() for edge, label in annotations.letters.items() if label.isVisible()}
+
+
+def test_axial_series_shows_r_left_l_right_a_top_p_bottom(window, tmp_path):
+    annotations = open_dicom(window, tmp_path)
+    assert shown_letters(annotations) == {"left": "R", "right": "L", "top": "A", "bottom": "P"}
+    letters = annotations.letters
+    assert letters["left"].geometry().center().x() < letters["right"].geometry().center().x()
+    assert letters["top"].geometry().center().y() < letters["bottom"].geometry().center().y()
+
+
+def test_flipped_series_shows_l_on_the_left(window, tmp_path):
+    annotations = open_dicom(window, tmp_path, orientation=FLIPPED)
+    assert shown_letters(annotations) == {"left": "L", "right": "R", "top": "A", "bottom": "P"}
+
+
+def test_image_folder_has_no_made_up_letters_and_no_scale_bar(window):
+    window.show_study(make_display_study())
+    annotations = window.slice_view.annotations
+    assert shown_letters(annotations) == {}
+    assert not annotations.scale_bar.isVisible()
+    assert annotations.corners["bottom_left"].text().startswith("Im 4 / 6")
+
+
+def test_corner_text_follows_slice_window_and_zoom(qtbot, window, tmp_path):
+    annotations = open_dicom(window, tmp_path)
+    corners = annotations.corners
+    assert corners["top_left"].text().splitlines()[0] == "Phantom, Head"
+    assert "2024-01-01" in corners["top_right"].text()
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert corners["bottom_left"].text().startswith("Im 5 / 6")
+    assert "Thk 5 mm" in corners["bottom_left"].text()
+    qtbot.keyClick(window, Qt.Key.Key_4)  # bone
+    assert corners["bottom_right"].text().startswith("W 2800  L 600")
+    before = annotations.zoom()
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    assert annotations.zoom() > before * 1.1
+    assert f"Zoom {annotations.zoom():.2f}×" in corners["bottom_right"].text()
+
+
+def test_each_corner_toggles_with_one_key_and_i_hides_everything(qtbot, window, tmp_path):
+    annotations = open_dicom(window, tmp_path)
+    corners = annotations.corners
+    keys = (Qt.Key.Key_F5, Qt.Key.Key_F6, Qt.Key.Key_F7, Qt.Key.Key_F8)
+    order = list(corners)  # top left, top right, bottom left, bottom right
+    for i, key in enumerate(keys):
+        qtbot.keyClick(window, key)
+        assert [corners[c].isVisible() for c in order] == [False] * (i + 1) + [True] * (3 - i)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert corners["top_left"].isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_I)
+    assert not corners["top_left"].isVisible() and shown_letters(annotations) == {}
+    assert not annotations.scale_bar.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_I)
+    assert corners["top_left"].isVisible() and annotations.scale_bar.isVisible()
+
+
+def test_anonymise_hides_the_name_and_is_remembered(window, tmp_path):
+    annotations = open_dicom(window, tmp_path)
+    window.actions_by_name["anonymise_screen"].trigger()
+    text = annotations.corners["top_left"].text()
+    assert "Phantom" not in text and "PHANTOM-1" not in text and text.startswith("Anonymised")
+    assert ViewerSettings().anonymise_screen
+
+
+def test_scale_bar_length_matches_the_pixel_spacing(window, tmp_path):
+    annotations = open_dicom(window, tmp_path)  # 0.5 mm pixels
+    bar = annotations.scale_bar
+    assert bar.isVisible() and bar.length_mm is not None
+    view = window.slice_view
+    # Two pixel centres length_mm apart in x must be length_px apart on screen.
+    a = view.graphics.mapFromScene(view.scene_pos_of_pixel(0, 0))
+    b = view.graphics.mapFromScene(view.scene_pos_of_pixel(bar.length_mm / 0.5, 0))
+    assert bar.length_px == pytest.approx(b.x() - a.x(), abs=1.5)
+
+
+def test_dark_theme_and_toolbar_icons_with_tooltips(window):
+    palette = window.palette()
+    assert palette.color(QPalette.ColorRole.Window).lightness() < 60
+    assert palette.color(QPalette.ColorRole.WindowText).lightness() > 180
+    for name in ("open_folder", "fit", "reset", "toggle_overlay", "segment", "brush", "eraser", "undo"):
+        action = window.actions_by_name[name]
+        assert not action.icon().isNull(), name
+        assert "(" in action.toolTip(), name  # the tooltip names the key
+
+
+def test_left_drag_sets_the_window_when_chosen_and_is_remembered(window, hu_study):
+    window.show_study(hu_study)
+    view = window.slice_view
+    viewport = view.graphics.viewport()
+    start = QPointF(viewport.rect().center())
+    drag = [start + QPointF(20 * step, 0) for step in range(6)]
+    mouse_drag(viewport, Qt.MouseButton.LeftButton, drag)
+    assert view.window.width == 80  # default: left-drag pans
+    window.actions_by_name["left_drag_window"].trigger()
+    assert ViewerSettings().left_drag_window
+    range_before = view.view_box.viewRange()
+    mouse_drag(viewport, Qt.MouseButton.LeftButton, drag)
+    assert view.window.width > 80 and view.window.level == 40
+    assert view.view_box.viewRange() == range_before  # no pan
+
+
+def test_help_about_shows_the_shipped_models_identity_and_card(window, monkeypatch):
+    shown = []
+    monkeypatch.setattr(dialogs.AboutDialog, "exec", lambda self: shown.append(self) or 0)
+    window.actions_by_name["about"].trigger()
+    manifest = json.loads((paths.models_dir() / "ich_unet25d_final.json").read_text())
+    summary = shown[0].summary.text()
+    assert manifest["sha256"] in summary and manifest["name"] in summary and manifest["version"] in summary
+    assert "0.1.0" in summary
+    card_title = (paths.models_dir() / "MODEL_CARD.md").read_text().splitlines()[0].lstrip("# ").strip()
+    assert card_title in shown[0].card.toPlainText()
