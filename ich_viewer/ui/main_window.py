@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -73,6 +73,7 @@ APP_TITLE = "ICH Viewer"
 DEFAULT_SIZE = (1280, 860)
 PANEL_MIN_WIDTH = 280  # room for a file path and a warning without one word per line
 FINDINGS_WIDTH = 400  # the Findings panel at first start: figures on one line, the plot readable
+MAX_PANEL_FRACTION = 0.35  # the panels widen to FINDINGS_WIDTH only while the image keeps the rest
 # Scanners write DICOM files without an extension (IM0000, 1.2.840...): the first filter, the
 # default, shows every file; the second narrows to the usual extensions.
 FILE_FILTER = ("DICOM (any file name) or images (*);;"
@@ -892,6 +893,22 @@ class MainWindow(QMainWindow):
         overlays = self.slice_view.overlays
         self.settings.overlay_opacity = overlays.opacity
         self.settings.overlay_contour = overlays.contour
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._keep_findings_readable()
+
+    def _keep_findings_readable(self) -> None:
+        """A wider window widens a Findings panel left at its minimum, while the image stays the main area.
+
+        Qt gives every extra pixel to the image: a panel restored narrow would keep every
+        value wrapped onto three lines however wide the window became.
+        """
+        dock = self.findings_dock
+        if dock.isFloating() or not dock.isVisible() or dock.width() >= FINDINGS_WIDTH:
+            return
+        if self.width() * MAX_PANEL_FRACTION >= FINDINGS_WIDTH:
+            self.resizeDocks([dock], [FINDINGS_WIDTH], Qt.Orientation.Horizontal)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

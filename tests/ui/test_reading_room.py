@@ -138,3 +138,13 @@ def test_help_about_shows_the_shipped_models_identity_and_card(window, monkeypat
     assert "0.1.0" in summary
     card_title = (paths.models_dir() / "MODEL_CARD.md").read_text().splitlines()[0].lstrip("# ").strip()
     assert card_title in shown[0].card.toPlainText()
+
+
+def test_findings_panel_widens_back_after_a_resize_and_the_image_stays_main(qtbot, window, hu_study):
+    window.show_study(hu_study)
+    window.resize(900, 700)
+    window.resizeDocks([window.findings_dock], [280], Qt.Orientation.Horizontal)  # as a small screen leaves it
+    qtbot.waitUntil(lambda: window.findings_dock.width() < 300)
+    window.resize(1500, 900)
+    qtbot.waitUntil(lambda: window.findings_dock.width() >= 390)
+    assert window.slice_view.width() > 2 * window.findings_dock.width()
