@@ -50,6 +50,8 @@ from ich_viewer.ui.annotations import CORNERS
 from ich_viewer.ui.dialogs import AboutDialog, ExportWindowDialog, ShortcutsDialog, about_facts
 from ich_viewer.ui.exports import Exporter, is_dicom_study
 from ich_viewer.ui.findings_panel import FindingsPanel
+from ich_viewer.analysis.measurements import ELLIPSE, RULER
+from ich_viewer.ui.measurements import MeasurementsPanel
 from ich_viewer.ui.opening import StudyOpener
 from ich_viewer.ui.overlay import (
     MODEL_COLOUR,
@@ -86,7 +88,8 @@ STATUS_MS = 5000
 
 # Short toolbar labels, so the toolbar fits the default window width.
 TOOLBAR_LABELS = {"fit": "Fit", "reset": "Reset", "toggle_overlay": "Overlay", "segment": "Segment",
-                  "brush": "Brush", "eraser": "Eraser", "undo": "Undo", "redo": "Redo"}
+                  "brush": "Brush", "eraser": "Eraser", "undo": "Undo", "redo": "Redo",
+                  "ruler": "Ruler", "ellipse_roi": "ROI"}
 
 # The network; tests (and other front ends) pass their own engine_factory instead.
 default_engine_factory = SegmentationEngine
@@ -97,7 +100,7 @@ REVIEW_ACTIONS = ("brush", "eraser", "brush_smaller", "brush_larger", "export_re
                   "export_anonymised_report", "export_mask_nifti", "export_key_images", "export_csv",
                   "export_lesions_csv")
 STUDY_ACTIONS = ("segment", "export_image_nifti", "fit", "reset", "zoom_in", "zoom_out",
-                 "toggle_overlay", "toggle_contour")
+                 "toggle_overlay", "toggle_contour", "ruler", "ellipse_roi")
 
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 RESTORE, LATER = "restore", "later"
@@ -142,6 +145,10 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self.study_dock = self.add_panel("Study", self.study_panel, "study_panel")
         self.overlay_dock = self.add_panel("Overlay", self.overlay_panel, "overlay_panel")
+        self.measurements_panel = MeasurementsPanel(self.slice_view.measurements)
+        self.measurements_dock = self.add_panel("Measurements", self.measurements_panel, "measurements_panel")
+        self.tabifyDockWidget(self.overlay_dock, self.measurements_dock)
+        self.overlay_dock.raise_()
         self.findings_dock = self.add_panel("Findings", _scrollable(self.findings_panel), "findings_panel")
         # Findings matter most once a study is segmented: in front, with Study a tab behind it.
         self.tabifyDockWidget(self.study_dock, self.findings_dock)
@@ -285,6 +292,8 @@ class MainWindow(QMainWindow):
             "segment": self.segment_study,
             "brush": self._on_tool_chosen,
             "eraser": self._on_tool_chosen,
+            "ruler": self._on_tool_chosen,
+            "ellipse_roi": self._on_tool_chosen,
             "brush_smaller": lambda: self.brush_size.stepBy(-1),
             "brush_larger": lambda: self.brush_size.stepBy(1),
             "undo": lambda: self._edit(lambda review: review.editor.undo(), "undo"),
@@ -355,7 +364,7 @@ class MainWindow(QMainWindow):
         # Brush and eraser exclude each other; neither (the usual pan and look) is allowed too.
         tools = QActionGroup(self)
         tools.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
-        for name in ("brush", "eraser"):
+        for name in ("brush", "eraser", "ruler", "ellipse_roi"):
             actions[name].setCheckable(True)
             tools.addAction(actions[name])
 
@@ -378,6 +387,7 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         self._add_group(edit_menu, a, ("undo", "redo"))
         self._add_group(edit_menu, a, ("brush", "eraser", "brush_smaller", "brush_larger"))
+        self._add_group(edit_menu, a, ("ruler", "ellipse_roi"))
         edit_menu.addAction(a["reset_edits"])
 
         view_menu = bar.addMenu("&View")
@@ -428,6 +438,8 @@ class MainWindow(QMainWindow):
         toolbar.addActions([a["segment"], a["brush"], a["eraser"]])
         toolbar.addWidget(self.brush_size)
         toolbar.addActions([a["undo"], a["redo"]])
+        toolbar.addSeparator()
+        toolbar.addActions([a["ruler"], a["ellipse_roi"]])
 
     def _connect(self) -> None:
         view = self.slice_view
@@ -445,6 +457,8 @@ class MainWindow(QMainWindow):
         self.brush_size.valueChanged.connect(self._on_brush_size)
         view.set_brush_radius(self.brush_size.value())
         self.findings_panel.slice_requested.connect(self._show_requested_slice)
+        self.measurements_panel.slice_requested.connect(self._show_requested_slice)
+        view.measurements.changed.connect(lambda: self.measurements_dock.raise_())
         self.findings_panel.spacing_requested.connect(self.enter_voxel_size)
         self.findings_panel.lesion_requested.connect(self.show_lesion)
         self.findings_panel.lesion_accepted.connect(self.accept_lesion)
@@ -766,6 +780,9 @@ class MainWindow(QMainWindow):
     def _on_tool_chosen(self, _checked: bool = False) -> None:
         a = self.actions_by_name
         self.slice_view.set_drawing(a["brush"].isChecked() or a["eraser"].isChecked())
+        measuring = next((kind for name, kind in (("ruler", RULER), ("ellipse_roi", ELLIPSE))
+                          if a[name].isChecked()), None)
+        self.slice_view.set_measuring(measuring)
 
     def _on_brush_size(self, radius: int) -> None:
         self.settings.brush_radius = radius

@@ -55,6 +55,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("brush", "Brush (paint hemorrhage)", ("B",)),
     Shortcut("eraser", "Eraser", ("E",)),
     # [ and ] as in image editors; N / P are the findings keys, so they do not clash.
+    Shortcut("ruler", "Ruler (mm)", ("M",)),
+    Shortcut("ellipse_roi", "Ellipse ROI (HU mean, SD, min, max, area)", ("Shift+M",)),
     Shortcut("brush_smaller", "Smaller brush", ("[",)),
     Shortcut("brush_larger", "Larger brush", ("]",)),
     Shortcut("undo", "Undo edit", ("Ctrl+Z",)),
@@ -71,7 +73,8 @@ MOUSE_GESTURES: tuple[tuple[str, str], ...] = (
     ("Left-drag (View ▸ Left-drag sets the window)", "Window, as right-drag; middle-drag pans"),
     ("Left-drag or click (brush / eraser on)", "Paint / erase hemorrhage on the slice"),
     ("Shift+Wheel (brush / eraser on)", "Brush size"),
-    ("Click a bar of the area plot or a listed slice", "Show that slice"),
+    ("Left-drag (ruler / ellipse ROI on)", "Measure on the slice"),
+    ("Click a bar of the area plot", "Show that slice (hover: its area)"),
     ("Drop a folder or file", "Open it"),
 )
 

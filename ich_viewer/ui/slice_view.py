@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QHBoxLayout, QLabel, QSlider
 
 from ich_viewer.study.model import Study, Window
 from ich_viewer.ui.annotations import ImageAnnotations
+from ich_viewer.ui.measurements import MeasurementLayer
 from ich_viewer.ui.overlay import OverlayStack
 
 WHEEL_STEP = 120  # angleDelta of one notch of a standard mouse wheel
@@ -101,6 +102,10 @@ class _SliceViewBox(pg.ViewBox):
             ev.accept()
             self._view.drag_stroke(ev)
             return
+        if ev.button() == Qt.MouseButton.LeftButton and self._view.measuring:
+            ev.accept()
+            self._view.drag_measure(ev)
+            return
         if ev.button() == Qt.MouseButton.LeftButton and self._view.left_drag_window:
             ev.accept()
             self._view.drag_window(ev)
@@ -161,6 +166,7 @@ class SliceView(QWidget):
     stroke_moved = Signal(QPointF)
     stroke_finished = Signal()
     brush_resize_requested = Signal(int)  # Shift+wheel notches while drawing
+    measure_dragged = Signal(QPointF, QPointF, bool)  # image positions from / to, and whether released
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -178,6 +184,7 @@ class SliceView(QWidget):
         self.overlays = OverlayStack(self.image_item, self)
         self.drawing = False
         self.left_drag_window = False  # left-drag pans (False) or sets the window (True)
+        self.measuring: str | None = None  # "ruler" or "ellipse": left-drag measures
         self._brush_radius = 1.0
         self._brush_outline = _brush_outline(self.image_item)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -193,6 +200,7 @@ class SliceView(QWidget):
         self._pages.addWidget(hint)
         self._pages.addWidget(self.graphics)
         self.annotations = ImageAnnotations(self)
+        self.measurements = MeasurementLayer(self)
 
     # -- study ----------------------------------------------------------------------------
     @property
@@ -202,6 +210,7 @@ class SliceView(QWidget):
     def set_study(self, study: Study) -> None:
         """Show a study from its middle slice (where the brain is) in its default window."""
         self.overlays.clear()
+        self.measurements.clear()  # they were of the previous study's slices
         self._study = study
         self.image_item.setTransform(_pixel_scale(study))
         self._pages.setCurrentWidget(self.graphics)
@@ -213,6 +222,7 @@ class SliceView(QWidget):
 
     def clear(self) -> None:
         self.overlays.clear()
+        self.measurements.clear()
         self._study = None
         self.image_item.clear()
         self._pages.setCurrentIndex(0)
@@ -321,6 +331,17 @@ class SliceView(QWidget):
         self.stroke_moved.emit(self.image_point(ev.scenePos()))
         if ev.isFinish():
             self.stroke_finished.emit()
+
+    def set_measuring(self, kind: str | None) -> None:
+        self.measuring = kind
+        if kind is not None:
+            self.graphics.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        elif not self.drawing:
+            self.graphics.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+
+    def drag_measure(self, ev) -> None:
+        start = self.image_point(ev.buttonDownScenePos(Qt.MouseButton.LeftButton))
+        self.measure_dragged.emit(start, self.image_point(ev.scenePos()), ev.isFinish())
 
     def click_stroke(self, scene_pos: QPointF) -> None:
         self.stroke_started.emit(self.image_point(scene_pos))

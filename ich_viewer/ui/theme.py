@@ -83,7 +83,20 @@ def _eraser(p: QPainter, s: int) -> None:
     p.drawLine(QPointF(s * 0.45, s * 0.3), QPointF(s * 0.45, s * 0.7))
 
 
-DRAWN_ICONS = {"fit": _fit, "toggle_overlay": _overlay, "brush": _brush, "eraser": _eraser}
+def _ruler(p: QPainter, s: int) -> None:
+    p.drawLine(QPointF(6, s - 6), QPointF(s - 6, 6))
+    for t in (0.3, 0.5, 0.7):
+        x, y = 6 + t * (s - 12), s - 6 - t * (s - 12)
+        p.drawLine(QPointF(x - 3, y - 3), QPointF(x + 3, y + 3))
+
+
+def _ellipse(p: QPainter, s: int) -> None:
+    p.setPen(QPen(QColor(80, 220, 255), 3))
+    p.drawEllipse(QRectF(5, 10, s - 10, s - 20))
+
+
+DRAWN_ICONS = {"fit": _fit, "toggle_overlay": _overlay, "brush": _brush, "eraser": _eraser,
+               "ruler": _ruler, "ellipse_roi": _ellipse}
 STYLE_ICONS = {
     "open_folder": QStyle.StandardPixmap.SP_DirOpenIcon,
     "open_file": QStyle.StandardPixmap.SP_FileIcon,

@@ -8,6 +8,7 @@ import json
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPalette
+from PySide6.QtTest import QTest
 
 from ich_viewer import paths
 from ich_viewer.ui import dialogs
@@ -148,3 +149,50 @@ def test_findings_panel_widens_back_after_a_resize_and_the_image_stays_main(qtbo
     window.resize(1500, 900)
     qtbot.waitUntil(lambda: window.findings_dock.width() >= 390)
     assert window.slice_view.width() > 2 * window.findings_dock.width()
+
+
+def drag_pixels(window, button, start_px, end_px, steps=5) -> None:
+    view = window.slice_view
+    QTest.qWait(50)  # let the window's layout settle: a pending resize would move the pixels
+    a = QPointF(view.graphics.mapFromScene(view.scene_pos_of_pixel(*start_px)))
+    b = QPointF(view.graphics.mapFromScene(view.scene_pos_of_pixel(*end_px)))
+    mouse_drag(view.graphics.viewport(), button, [a + (b - a) * (i / steps) for i in range(steps + 1)])
+
+
+def test_ruler_on_known_spacing_gives_the_known_length(qtbot, window, hu_study):
+    window.show_study(hu_study)  # 0.25 mm columns, 0.5 mm rows
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    drag_pixels(window, Qt.MouseButton.LeftButton, (20, 40), (100, 40))  # 80 columns: 20 mm
+    layer = window.slice_view.measurements
+    assert [m.kind for m in layer.measurements] == ["ruler"]
+    assert window.measurements_panel.list.item(0).text() == "Slice 110 · ruler 20.0 mm"
+    assert window.slice_view.window.width == 80  # measuring left the window alone
+
+
+def test_roi_mean_on_a_uniform_slice_and_measurements_survive_scrolling(qtbot, window, hu_study):
+    window.show_study(hu_study)  # slice z holds z * 10 HU everywhere
+    z = window.slice_view.slice_index
+    qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ShiftModifier)
+    drag_pixels(window, Qt.MouseButton.LeftButton, (60, 50), (100, 80))
+    layer = window.slice_view.measurements
+    text = window.measurements_panel.list.item(0).text()
+    assert f"mean {z * 10:.1f} HU, SD 0.0, min {z * 10}, max {z * 10}" in text
+    shape, label = layer._items[0]
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert not shape.isVisible()  # shown on its own slice only
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    assert shape.isVisible() and len(layer.measurements) == 1
+
+
+def test_measurements_can_be_deleted(qtbot, window, hu_study):
+    window.show_study(hu_study)
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    drag_pixels(window, Qt.MouseButton.LeftButton, (20, 40), (60, 40))
+    drag_pixels(window, Qt.MouseButton.LeftButton, (20, 60), (80, 60))
+    panel = window.measurements_panel
+    assert panel.list.count() == 2
+    panel.list.setCurrentRow(0)
+    panel.delete_button.click()
+    assert [panel.list.item(i).text() for i in range(panel.list.count())] == ["Slice 110 · ruler 15.0 mm"]
+    panel.delete_all_button.click()
+    assert panel.list.count() == 0 and not window.slice_view.measurements.measurements
