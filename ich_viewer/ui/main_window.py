@@ -848,7 +848,8 @@ class MainWindow(QMainWindow):
         if self.review is None:
             self._tell("Segment the study before exporting a report (S)")
             return
-        self.exporter.report(self.review, self.slice_view.window, anonymise=anonymise)
+        self.exporter.report(self.review, self.slice_view.window, anonymise=anonymise,
+                             measurements=tuple(self.slice_view.measurements.texts()))
 
     # -- opening ------------------------------------------------------------------------------
     def _ask_open_folder(self) -> None:

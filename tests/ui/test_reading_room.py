@@ -196,3 +196,16 @@ def test_measurements_can_be_deleted(qtbot, window, hu_study):
     assert [panel.list.item(i).text() for i in range(panel.list.count())] == ["Slice 110 · ruler 15.0 mm"]
     panel.delete_all_button.click()
     assert panel.list.count() == 0 and not window.slice_view.measurements.measurements
+
+
+def test_measurements_go_in_the_report(qtbot, segmented, monkeypatch):
+    from ui_support import make_hu_study
+
+    win = segmented(make_hu_study())
+    qtbot.keyClick(win, Qt.Key.Key_M)
+    drag_pixels(win, Qt.MouseButton.LeftButton, (20, 40), (100, 40))
+    sent = {}
+    monkeypatch.setattr(win.exporter, "report", lambda review, window, anonymise=False, measurements=():
+                        sent.update(measurements=measurements))
+    win.export_report()
+    assert sent["measurements"] == ("Slice 110 · ruler 20.0 mm",)
