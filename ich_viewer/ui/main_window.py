@@ -45,8 +45,9 @@ from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study
-from ich_viewer.ui.autosave import AutosaveStore, SavedEdits, restore, study_identity
 from ich_viewer.ui.annotations import CORNERS
+from ich_viewer.ui.autosave import AutosaveStore, SavedEdits, restore, study_identity
+from ich_viewer.ui.cine import Cine, rate_box
 from ich_viewer.ui.dialogs import AboutDialog, ExportWindowDialog, ShortcutsDialog, about_facts
 from ich_viewer.ui.exports import Exporter, is_dicom_study
 from ich_viewer.ui.findings_panel import FindingsPanel
@@ -89,7 +90,7 @@ STATUS_MS = 5000
 # Short toolbar labels, so the toolbar fits the default window width.
 TOOLBAR_LABELS = {"fit": "Fit", "reset": "Reset", "toggle_overlay": "Overlay", "segment": "Segment",
                   "brush": "Brush", "eraser": "Eraser", "undo": "Undo", "redo": "Redo",
-                  "ruler": "Ruler", "ellipse_roi": "ROI"}
+                  "ruler": "Ruler", "ellipse_roi": "ROI", "cine": "Cine"}
 
 # The network; tests (and other front ends) pass their own engine_factory instead.
 default_engine_factory = SegmentationEngine
@@ -100,7 +101,7 @@ REVIEW_ACTIONS = ("brush", "eraser", "brush_smaller", "brush_larger", "export_re
                   "export_anonymised_report", "export_mask_nifti", "export_key_images", "export_csv",
                   "export_lesions_csv")
 STUDY_ACTIONS = ("segment", "export_image_nifti", "fit", "reset", "zoom_in", "zoom_out",
-                 "toggle_overlay", "toggle_contour", "ruler", "ellipse_roi")
+                 "toggle_overlay", "toggle_contour", "ruler", "ellipse_roi", "cine")
 
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 RESTORE, LATER = "restore", "later"
@@ -129,6 +130,8 @@ class MainWindow(QMainWindow):
         self.overlay_panel = OverlayPanel(self.slice_view.overlays)
         self.findings_panel = FindingsPanel()
         self.brush_size = self._brush_size_box()
+        self.cine = Cine(self.slice_view)
+        self.cine_rate = rate_box(self.cine)
         self.segmentation_status = SegmentationStatus()
         self.segmentation = SegmentationControl(
             engine_factory or default_engine_factory, self.segmentation_status,
@@ -143,7 +146,8 @@ class MainWindow(QMainWindow):
         self.actions_by_name = self._build_actions()
         self._build_menus()
         self._build_toolbar()
-        self.study_dock = self.add_panel("Study", self.study_panel, "study_panel")
+        # Scrollable: with the Measurements tabs the dock column must not push the window taller.
+        self.study_dock = self.add_panel("Study", _scrollable(self.study_panel), "study_panel")
         self.overlay_dock = self.add_panel("Overlay", self.overlay_panel, "overlay_panel")
         self.measurements_panel = MeasurementsPanel(self.slice_view.measurements)
         self.measurements_dock = self.add_panel("Measurements", self.measurements_panel, "measurements_panel")
@@ -201,6 +205,7 @@ class MainWindow(QMainWindow):
         self.study_opened.emit(study)
 
     def _put_on_screen(self, study: Study) -> None:
+        self.cine.stop()  # a new study starts still, on its middle slice
         self.slice_view.set_study(study)
         self.slice_bar.set_slice_count(study.n_slices)
         self._show_slice(self.slice_view.slice_index)
@@ -300,6 +305,7 @@ class MainWindow(QMainWindow):
             "redo": lambda: self._edit(lambda review: review.editor.redo(), "redo"),
             "export_report": lambda: self.export_report(anonymise=False),
             "show_shortcuts": self.show_shortcuts,
+            "cine": lambda: self.cine.toggle(),
             "toggle_annotations": lambda: view.annotations.set_shown(not view.annotations.shown),
         }
         for corner in CORNERS:
@@ -393,7 +399,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         self._add_group(view_menu, a, ("previous_slice", "next_slice", "back_10_slices",
                                        "forward_10_slices", "first_slice", "last_slice"))
-        self._add_group(view_menu, a, ("next_finding", "previous_finding"))
+        self._add_group(view_menu, a, ("next_finding", "previous_finding", "cine"))
         self._add_group(view_menu, a, ("zoom_in", "zoom_out", "fit", "reset"))
         self._add_group(view_menu, a, ("toggle_overlay", "toggle_contour", "toggle_heat_map"))
         annotations_menu = view_menu.addMenu("On-image text")
@@ -440,6 +446,9 @@ class MainWindow(QMainWindow):
         toolbar.addActions([a["undo"], a["redo"]])
         toolbar.addSeparator()
         toolbar.addActions([a["ruler"], a["ellipse_roi"]])
+        toolbar.addSeparator()
+        toolbar.addAction(a["cine"])
+        toolbar.addWidget(self.cine_rate)
 
     def _connect(self) -> None:
         view = self.slice_view
@@ -939,6 +948,7 @@ class MainWindow(QMainWindow):
             return
         self._idle_model_load.stop()
         self._after_slice_paint.cancel()
+        self.cine.stop()
         self.segmentation.shutdown()  # no worker thread outlives the window
         self.settings.save_window(self)
         self.settings.sync()

@@ -30,6 +30,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("forward_10_slices", "Forward 10 slices", ("PgDown",)),
     Shortcut("first_slice", "First slice", ("Home",)),
     Shortcut("last_slice", "Last slice", ("End",)),
+    Shortcut("cine", "Cine: play / stop the slices", ("Space",)),
     Shortcut("window_1", "Window preset 1 (Brain)", ("1",)),
     Shortcut("window_2", "Window preset 2 (Subdural)", ("2",)),
     Shortcut("window_3", "Window preset 3 (Stroke)", ("3",)),

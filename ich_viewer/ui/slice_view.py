@@ -94,21 +94,10 @@ class _SliceViewBox(pg.ViewBox):
         ev.accept()
 
     def mouseDragEvent(self, ev, axis=None):
-        if ev.button() == Qt.MouseButton.RightButton:
+        handler = self._view.drag_handler(ev.button())
+        if handler is not None:
             ev.accept()
-            self._view.drag_window(ev)
-            return
-        if ev.button() == Qt.MouseButton.LeftButton and self._view.drawing:
-            ev.accept()
-            self._view.drag_stroke(ev)
-            return
-        if ev.button() == Qt.MouseButton.LeftButton and self._view.measuring:
-            ev.accept()
-            self._view.drag_measure(ev)
-            return
-        if ev.button() == Qt.MouseButton.LeftButton and self._view.left_drag_window:
-            ev.accept()
-            self._view.drag_window(ev)
+            handler(ev)
             return
         super().mouseDragEvent(ev, axis)
 
@@ -269,6 +258,19 @@ class SliceView(QWidget):
         if self._study is not None:
             self.image_item.setLevels(self._levels())
         self.window_changed.emit(window)
+
+    def drag_handler(self, button: Qt.MouseButton):
+        """What a drag with this button does; None leaves it to pyqtgraph (pan)."""
+        if button == Qt.MouseButton.RightButton:
+            return self.drag_window
+        if button != Qt.MouseButton.LeftButton:
+            return None
+        # The tool the reader chose comes first; left-drag window is the habit when no tool is on.
+        for on, handler in ((self.drawing, self.drag_stroke), (self.measuring, self.drag_measure),
+                            (self.left_drag_window, self.drag_window)):
+            if on:
+                return handler
+        return None
 
     def drag_window(self, ev) -> None:
         """Right-drag (or left-drag, as chosen): horizontal changes the width, vertical the level."""

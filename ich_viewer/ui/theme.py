@@ -102,6 +102,7 @@ STYLE_ICONS = {
     "open_file": QStyle.StandardPixmap.SP_FileIcon,
     "reset": QStyle.StandardPixmap.SP_BrowserReload,
     "segment": QStyle.StandardPixmap.SP_MediaPlay,
+    "cine": QStyle.StandardPixmap.SP_MediaSeekForward,
     "undo": QStyle.StandardPixmap.SP_ArrowBack,
     "redo": QStyle.StandardPixmap.SP_ArrowForward,
 }

@@ -209,3 +209,19 @@ def test_measurements_go_in_the_report(qtbot, segmented, monkeypatch):
                         sent.update(measurements=measurements))
     win.export_report()
     assert sent["measurements"] == ("Slice 110 · ruler 20.0 mm",)
+
+
+def test_cine_plays_at_the_chosen_rate_loops_and_stops(qtbot, window, hu_study):
+    window.show_study(hu_study)
+    cine = window.cine
+    window.cine_rate.setValue(25)
+    assert cine.rate == 25 and cine._timer.interval() == 40
+    window.slice_view.last_slice()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert cine.playing
+    qtbot.waitUntil(lambda: window.slice_view.slice_index == 1)  # past the last slice, round to the first
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not cine.playing
+    stopped_at = window.slice_view.slice_index
+    QTest.qWait(100)  # two and a half intervals: a running timer would have moved on
+    assert window.slice_view.slice_index == stopped_at
