@@ -91,6 +91,7 @@ class _Report:
     metrics: dict | None
     metrics_note: str
     window: Window
+    measurements: tuple[str, ...]  # the reader's rulers and ROIs, one line each
     generated: datetime
     styles: dict[str, ParagraphStyle]
 
@@ -106,15 +107,18 @@ def build_report(
     *,
     window: Window | None = None,
     allow_study_folder: bool = False,
+    measurements: tuple[str, ...] = (),
 ) -> Path:
     """Write the PDF report atomically to out_path and return it.
 
     findings should carry the mask they measured (compute_findings keeps it);
     the key images outline that mask. metrics defaults to models/metrics.json.
     edited_mask_info defaults to comparing the model's mask with the findings' mask.
+    measurements are the reader's ruler and ROI lines (analysis.measurements.describe).
     """
     ensure_outside_study_folder(out_path, study.source, allow_study_folder)
-    pdf = render_report(study, findings, segmentation, anonymise, edited_mask_info, metrics, window=window)
+    pdf = render_report(study, findings, segmentation, anonymise, edited_mask_info, metrics, window=window,
+                        measurements=measurements)
     return write_atomic(out_path, pdf)
 
 
@@ -127,6 +131,7 @@ def render_report(
     metrics: dict | None = None,
     *,
     window: Window | None = None,
+    measurements: tuple[str, ...] = (),
 ) -> bytes:
     """The report as PDF bytes (build_report writes them to disk)."""
     _configure_reportlab()
@@ -142,6 +147,7 @@ def render_report(
         metrics=metrics,
         metrics_note=metrics_note,
         window=window or study.default_window(),
+        measurements=tuple(measurements),
         generated=datetime.now().astimezone(),
         styles=_styles(),
     )
@@ -164,6 +170,7 @@ def render_report(
         *_identification(report),
         *_summary(report),
         *_area_chart(report),
+        *_measurements(report),
         PageBreak(),
         *_key_images(report),
         PageBreak(),
@@ -363,6 +370,15 @@ def _area_chart(report: _Report) -> list:
 
 
 # ---------------------------------------------------------------- key images
+
+
+def _measurements(report: _Report) -> list:
+    """The reader's own rulers and ROIs, as listed in the viewer's Measurements panel."""
+    if not report.measurements:
+        return []
+    styles = report.styles
+    return [_heading("Measurements by the reader", styles),
+            *(_text(line, styles["body"]) for line in report.measurements)]
 
 
 def _image(pixels: np.ndarray, width: float) -> Image:

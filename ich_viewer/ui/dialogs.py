@@ -192,3 +192,60 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self.resize(480, 560)
+
+
+@dataclass(frozen=True)
+class AboutFacts:
+    """What Help > About shows: the program's version and the shipped network's identity."""
+
+    version: str
+    model_name: str
+    model_version: str
+    model_sha256: str
+    model_card: str  # markdown, or a sentence saying why it is missing
+
+
+def about_facts() -> AboutFacts:
+    """Read (never write) the shipped manifest and model card."""
+    from ich_viewer import __version__, paths
+    from ich_viewer.segmentation.engine import default_model_path
+    from ich_viewer.segmentation.model_file import ModelFileError, read_manifest
+
+    try:
+        manifest = read_manifest(default_model_path())
+        name, version, sha = manifest.name, manifest.version, manifest.sha256
+    except (ModelFileError, OSError) as error:
+        name, version, sha = f"not available ({error})", "—", "—"
+    card = paths.models_dir() / "MODEL_CARD.md"
+    try:
+        text = card.read_text(encoding="utf-8")
+    except OSError:
+        text = f"No model card found at {card}."
+    return AboutFacts(__version__, name, version, sha, text)
+
+
+class AboutDialog(QDialog):
+    """Help > About: version, the model's name, version and sha256, and its model card."""
+
+    def __init__(self, facts: AboutFacts, parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import QLabel, QTextBrowser
+
+        super().__init__(parent)
+        self.setWindowTitle("About ICH Viewer")
+        self.summary = QLabel(
+            f"<b>ICH Viewer {facts.version}</b><br>"
+            f"Model: {facts.model_name}, version {facts.model_version}<br>"
+            f"sha256: <tt>{facts.model_sha256}</tt><br>"
+            "For research and review; not a certified medical device.")
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setWordWrap(True)
+        self.card = QTextBrowser()
+        self.card.setMarkdown(facts.model_card)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(QLabel("Model card:"))
+        layout.addWidget(self.card, 1)
+        layout.addWidget(buttons)
+        self.resize(720, 640)

@@ -58,7 +58,8 @@ class Exporter:
         self._tell = tell  # a status-bar message on success
 
     # -- the exports -----------------------------------------------------------------------
-    def report(self, review: Review, window: Window, anonymise: bool = False) -> Path | None:
+    def report(self, review: Review, window: Window, anonymise: bool = False,
+               measurements: tuple[str, ...] = ()) -> Path | None:
         title = "Export anonymised report" if anonymise else "Export report"
         name = f"{export_stem(review.study, anonymise)}_ich_report.pdf"
 
@@ -67,7 +68,8 @@ class Exporter:
 
             # metrics=None: the report reads models/metrics.json itself, and says so when it is absent.
             return build_report(review.study, review.findings, review.result, dest, anonymise=anonymise,
-                                edited_mask_info=review.edits, window=window, allow_study_folder=True)
+                                edited_mask_info=review.edits, window=window, allow_study_folder=True,
+                                measurements=measurements)
 
         return self._save(title, name, PDF_FILTER, ".pdf", "Report", write)
 

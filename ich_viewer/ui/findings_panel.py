@@ -50,6 +50,7 @@ class AreaPlot(pg.PlotWidget):
     """Hemorrhage area per slice as bars (x = slice position 1..n), with the current slice marked."""
 
     slice_clicked = Signal(int)
+    slice_hovered = Signal(int)  # the slice under the cursor (-1 off the bars)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +66,7 @@ class AreaPlot(pg.PlotWidget):
         self.addItem(self.marker)
         self._n_slices = 0
         self.scene().sigMouseClicked.connect(self._on_click)
+        self.scene().sigMouseMoved.connect(self._on_move)
 
     def show_areas(self, areas, unit: str) -> None:
         self._n_slices = len(areas)
@@ -83,14 +85,22 @@ class AreaPlot(pg.PlotWidget):
         _, (low, high) = self.viewRange()
         return self.plotItem.vb.mapViewToScene(QPointF(z + 1, (low + high) / 2))
 
-    def _on_click(self, event) -> None:
+    def slice_at(self, scene_pos: QPointF) -> int:
+        """The slice whose bar is under a scene position, or -1."""
         view_box = self.plotItem.vb
-        if not view_box.sceneBoundingRect().contains(event.scenePos()):
-            return
-        z = round(view_box.mapSceneToView(event.scenePos()).x()) - 1
-        if 0 <= z < self._n_slices:
+        if not view_box.sceneBoundingRect().contains(scene_pos):
+            return -1
+        z = round(view_box.mapSceneToView(scene_pos).x()) - 1
+        return z if 0 <= z < self._n_slices else -1
+
+    def _on_click(self, event) -> None:
+        z = self.slice_at(event.scenePos())
+        if z >= 0:
             event.accept()
             self.slice_clicked.emit(z)
+
+    def _on_move(self, scene_pos: QPointF) -> None:
+        self.slice_hovered.emit(self.slice_at(scene_pos))
 
 
 def _wrapped(text: str) -> QLabel:
@@ -219,10 +229,10 @@ class FindingsPanel(QWidget):
         self.lesion_table.reject_clicked.connect(self.lesion_rejected)
         self.plot = AreaPlot()
         self.plot.slice_clicked.connect(self.slice_requested)
-        self.slice_list = QListWidget()
-        self.slice_list.setToolTip("Click a slice to show it (N / P: next / previous)")
-        self.slice_list.itemClicked.connect(self._on_item)
-        self.slice_list.itemActivated.connect(self._on_item)
+        self.plot.slice_hovered.connect(self._on_bar_hovered)
+        # The plot replaces the long list of affected slices: one line says the current slice's area.
+        self.slice_readout = _wrapped("")
+        self._slice_texts: list[str] = []
         self.comparison = ReferenceComparison()
         self.comparison.slice_list.itemClicked.connect(self._on_item)
         self.comparing = False
@@ -248,9 +258,9 @@ class FindingsPanel(QWidget):
         self.plot_title = _wrapped("Hemorrhage area per slice (click a bar to show the slice)")
         details.addWidget(self.plot_title)
         details.addWidget(self.plot)
-        details.addWidget(_wrapped("Slices with hemorrhage"))
-        details.addWidget(self.slice_list, 1)
+        details.addWidget(self.slice_readout)
         details.addWidget(self.comparison)
+        details.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(self.details, 1)
@@ -272,7 +282,8 @@ class FindingsPanel(QWidget):
         for widget in (self.lesion_title, self.lesion_table):
             widget.setVisible(bool(findings.lesions))
         self._show_plot(findings)
-        self._fill_slice_list(study, findings)
+        self._slice_texts = [f"Slice {study.slice_labels[z]}: {_area_text(findings, z)}"
+                             for z in range(findings.n_slices)]
         self._findings_study = (study, findings)
         self._show_comparison()
 
@@ -290,6 +301,15 @@ class FindingsPanel(QWidget):
 
     def show_current_slice(self, z: int) -> None:
         self.plot.show_current_slice(z)
+        if 0 <= z < len(self._slice_texts):
+            self.slice_readout.setText(f"This slice — {self._slice_texts[z]}")
+
+    def slice_text(self, z: int) -> str:
+        """'Slice 108: 1.50 cm²': what the plot's tooltip and the readout say of slice z."""
+        return self._slice_texts[z]
+
+    def _on_bar_hovered(self, z: int) -> None:
+        self.plot.setToolTip(self.slice_text(z) if 0 <= z < len(self._slice_texts) else "")
 
     def _show_numbers(self, study: Study, findings: HemorrhageFindings) -> None:
         v = self.values
@@ -315,15 +335,6 @@ class FindingsPanel(QWidget):
         self.form.setRowVisible(self.ROWS.index("Edited"), edited)
         if edited:
             self.values["Edited"].setText(_edits_text(edits))
-
-    def _fill_slice_list(self, study: Study, findings: HemorrhageFindings) -> None:
-        self.slice_list.clear()
-        for z in findings.affected_slices:
-            item = QListWidgetItem(f"Slice {study.slice_labels[z]}: {_area_text(findings, z)}")
-            item.setData(Qt.ItemDataRole.UserRole, z)
-            self.slice_list.addItem(item)
-        if not self.slice_list.count():
-            self.slice_list.addItem("(none)")
 
     def _on_item(self, item: QListWidgetItem) -> None:
         z = item.data(Qt.ItemDataRole.UserRole)

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -44,10 +45,14 @@ from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study
+from ich_viewer.ui.annotations import CORNERS
 from ich_viewer.ui.autosave import AutosaveStore, SavedEdits, restore, study_identity
-from ich_viewer.ui.dialogs import ExportWindowDialog, ShortcutsDialog
+from ich_viewer.ui.cine import Cine, rate_box
+from ich_viewer.ui.dialogs import AboutDialog, ExportWindowDialog, ShortcutsDialog, about_facts
 from ich_viewer.ui.exports import Exporter, is_dicom_study
 from ich_viewer.ui.findings_panel import FindingsPanel
+from ich_viewer.analysis.measurements import ELLIPSE, RULER
+from ich_viewer.ui.measurements import MeasurementsPanel
 from ich_viewer.ui.opening import StudyOpener
 from ich_viewer.ui.overlay import (
     MODEL_COLOUR,
@@ -64,12 +69,14 @@ from ich_viewer.ui.segmentation_control import AfterNextPaint, SegmentationContr
 from ich_viewer.ui.settings import ViewerSettings
 from ich_viewer.ui.shortcuts import SHORTCUTS, WINDOW_KEYS
 from ich_viewer.ui.slice_view import PixelProbe, SliceBar, SliceView
+from ich_viewer.ui.theme import apply_reading_room_theme, toolbar_icon
 from ich_viewer.ui.window_control import WindowControl, describe_window, study_windows, window_name
 
 APP_TITLE = "ICH Viewer"
 DEFAULT_SIZE = (1280, 860)
 PANEL_MIN_WIDTH = 280  # room for a file path and a warning without one word per line
 FINDINGS_WIDTH = 400  # the Findings panel at first start: figures on one line, the plot readable
+MAX_PANEL_FRACTION = 0.35  # the panels widen to FINDINGS_WIDTH only while the image keeps the rest
 # Scanners write DICOM files without an extension (IM0000, 1.2.840...): the first filter, the
 # default, shows every file; the second narrows to the usual extensions.
 FILE_FILTER = ("DICOM (any file name) or images (*);;"
@@ -82,7 +89,8 @@ STATUS_MS = 5000
 
 # Short toolbar labels, so the toolbar fits the default window width.
 TOOLBAR_LABELS = {"fit": "Fit", "reset": "Reset", "toggle_overlay": "Overlay", "segment": "Segment",
-                  "brush": "Brush", "eraser": "Eraser", "undo": "Undo", "redo": "Redo"}
+                  "brush": "Brush", "eraser": "Eraser", "undo": "Undo", "redo": "Redo",
+                  "ruler": "Ruler", "ellipse_roi": "ROI", "cine": "Cine"}
 
 # The network; tests (and other front ends) pass their own engine_factory instead.
 default_engine_factory = SegmentationEngine
@@ -93,7 +101,7 @@ REVIEW_ACTIONS = ("brush", "eraser", "brush_smaller", "brush_larger", "export_re
                   "export_anonymised_report", "export_mask_nifti", "export_key_images", "export_csv",
                   "export_lesions_csv")
 STUDY_ACTIONS = ("segment", "export_image_nifti", "fit", "reset", "zoom_in", "zoom_out",
-                 "toggle_overlay", "toggle_contour")
+                 "toggle_overlay", "toggle_contour", "ruler", "ellipse_roi", "cine")
 
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 RESTORE, LATER = "restore", "later"
@@ -105,6 +113,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: ViewerSettings | None = None, engine_factory=None) -> None:
         super().__init__()
+        apply_reading_room_theme(QApplication.instance())
         self.settings = settings or ViewerSettings()
         self.opener = StudyOpener(self, self.settings, before_error=lambda: self.statusBar().clearMessage())
         self.exporter = Exporter(self, self.settings, self._tell)
@@ -121,6 +130,8 @@ class MainWindow(QMainWindow):
         self.overlay_panel = OverlayPanel(self.slice_view.overlays)
         self.findings_panel = FindingsPanel()
         self.brush_size = self._brush_size_box()
+        self.cine = Cine(self.slice_view)
+        self.cine_rate = rate_box(self.cine)
         self.segmentation_status = SegmentationStatus()
         self.segmentation = SegmentationControl(
             engine_factory or default_engine_factory, self.segmentation_status,
@@ -135,8 +146,13 @@ class MainWindow(QMainWindow):
         self.actions_by_name = self._build_actions()
         self._build_menus()
         self._build_toolbar()
-        self.study_dock = self.add_panel("Study", self.study_panel, "study_panel")
+        # Scrollable: with the Measurements tabs the dock column must not push the window taller.
+        self.study_dock = self.add_panel("Study", _scrollable(self.study_panel), "study_panel")
         self.overlay_dock = self.add_panel("Overlay", self.overlay_panel, "overlay_panel")
+        self.measurements_panel = MeasurementsPanel(self.slice_view.measurements)
+        self.measurements_dock = self.add_panel("Measurements", self.measurements_panel, "measurements_panel")
+        self.tabifyDockWidget(self.overlay_dock, self.measurements_dock)
+        self.overlay_dock.raise_()
         self.findings_dock = self.add_panel("Findings", _scrollable(self.findings_panel), "findings_panel")
         # Findings matter most once a study is segmented: in front, with Study a tab behind it.
         self.tabifyDockWidget(self.study_dock, self.findings_dock)
@@ -189,6 +205,7 @@ class MainWindow(QMainWindow):
         self.study_opened.emit(study)
 
     def _put_on_screen(self, study: Study) -> None:
+        self.cine.stop()  # a new study starts still, on its middle slice
         self.slice_view.set_study(study)
         self.slice_bar.set_slice_count(study.n_slices)
         self._show_slice(self.slice_view.slice_index)
@@ -280,13 +297,19 @@ class MainWindow(QMainWindow):
             "segment": self.segment_study,
             "brush": self._on_tool_chosen,
             "eraser": self._on_tool_chosen,
+            "ruler": self._on_tool_chosen,
+            "ellipse_roi": self._on_tool_chosen,
             "brush_smaller": lambda: self.brush_size.stepBy(-1),
             "brush_larger": lambda: self.brush_size.stepBy(1),
             "undo": lambda: self._edit(lambda review: review.editor.undo(), "undo"),
             "redo": lambda: self._edit(lambda review: review.editor.redo(), "redo"),
             "export_report": lambda: self.export_report(anonymise=False),
             "show_shortcuts": self.show_shortcuts,
+            "cine": lambda: self.cine.toggle(),
+            "toggle_annotations": lambda: view.annotations.set_shown(not view.annotations.shown),
         }
+        for corner in CORNERS:
+            handlers[f"corner_{corner}"] = lambda checked=False, c=corner: view.annotations.toggle_corner(c)
         for i, name in enumerate(WINDOW_KEYS):
             # `checked` first: QAction.triggered passes it, and it must not land in `i`.
             handlers[name] = lambda checked=False, i=i: self.choose_window(i)
@@ -332,17 +355,22 @@ class MainWindow(QMainWindow):
                                       lambda: exporter.key_images(self.review, self.slice_view.window)),
             "export_csv": make("Per-slice CSV…", lambda: exporter.per_slice_csv(self.review)),
             "export_lesions_csv": make("Lesion table (CSV)…", lambda: exporter.lesions_csv(self.review)),
+            "anonymise_screen": make("Anonymise on-image text", self._set_anonymise_screen),
+            "left_drag_window": make("Left-drag sets the window (Weasis / Horos)", self._set_left_drag_window),
+            "about": make("About ICH Viewer…", self.show_about),
         }
 
     def _make_checkable(self, actions: dict[str, QAction]) -> None:
         for name, checked in (("auto_segment", self.settings.auto_segment),
-                              ("force_cpu", self.settings.force_cpu), ("compare_reference", False)):
+                              ("force_cpu", self.settings.force_cpu), ("compare_reference", False),
+                              ("anonymise_screen", self.settings.anonymise_screen),
+                              ("left_drag_window", self.settings.left_drag_window)):
             actions[name].setCheckable(True)
             actions[name].setChecked(checked)
         # Brush and eraser exclude each other; neither (the usual pan and look) is allowed too.
         tools = QActionGroup(self)
         tools.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
-        for name in ("brush", "eraser"):
+        for name in ("brush", "eraser", "ruler", "ellipse_roi"):
             actions[name].setCheckable(True)
             tools.addAction(actions[name])
 
@@ -365,14 +393,20 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         self._add_group(edit_menu, a, ("undo", "redo"))
         self._add_group(edit_menu, a, ("brush", "eraser", "brush_smaller", "brush_larger"))
+        self._add_group(edit_menu, a, ("ruler", "ellipse_roi"))
         edit_menu.addAction(a["reset_edits"])
 
         view_menu = bar.addMenu("&View")
         self._add_group(view_menu, a, ("previous_slice", "next_slice", "back_10_slices",
                                        "forward_10_slices", "first_slice", "last_slice"))
-        self._add_group(view_menu, a, ("next_finding", "previous_finding"))
+        self._add_group(view_menu, a, ("next_finding", "previous_finding", "cine"))
         self._add_group(view_menu, a, ("zoom_in", "zoom_out", "fit", "reset"))
         self._add_group(view_menu, a, ("toggle_overlay", "toggle_contour", "toggle_heat_map"))
+        annotations_menu = view_menu.addMenu("On-image text")
+        annotations_menu.addActions([a[name] for name in ("toggle_annotations", "corner_top_left",
+                                                          "corner_top_right", "corner_bottom_left",
+                                                          "corner_bottom_right", "anonymise_screen")])
+        view_menu.addAction(a["left_drag_window"])
         windows_menu = view_menu.addMenu("Window")
         windows_menu.addActions([a[name] for name in WINDOW_KEYS])
         view_menu.addAction(a["export_window"])
@@ -384,7 +418,7 @@ class MainWindow(QMainWindow):
         segmentation_menu.addActions([a["auto_segment"], a["force_cpu"]])
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(a["show_shortcuts"])
+        help_menu.addActions([a["show_shortcuts"], a["about"]])
 
     @staticmethod
     def _add_group(menu: QMenu, actions: dict[str, QAction], names: tuple[str, ...]) -> None:
@@ -395,7 +429,12 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         a = self.actions_by_name
+        for name, action in a.items():
+            icon = toolbar_icon(name, self.style())
+            if icon is not None:
+                action.setIcon(icon)
         toolbar.addActions([a["open_folder"], a["open_file"]])
         toolbar.addSeparator()
         toolbar.addWidget(self.window_control)
@@ -405,6 +444,11 @@ class MainWindow(QMainWindow):
         toolbar.addActions([a["segment"], a["brush"], a["eraser"]])
         toolbar.addWidget(self.brush_size)
         toolbar.addActions([a["undo"], a["redo"]])
+        toolbar.addSeparator()
+        toolbar.addActions([a["ruler"], a["ellipse_roi"]])
+        toolbar.addSeparator()
+        toolbar.addAction(a["cine"])
+        toolbar.addWidget(self.cine_rate)
 
     def _connect(self) -> None:
         view = self.slice_view
@@ -422,6 +466,8 @@ class MainWindow(QMainWindow):
         self.brush_size.valueChanged.connect(self._on_brush_size)
         view.set_brush_radius(self.brush_size.value())
         self.findings_panel.slice_requested.connect(self._show_requested_slice)
+        self.measurements_panel.slice_requested.connect(self._show_requested_slice)
+        view.measurements.changed.connect(lambda: self.measurements_dock.raise_())
         self.findings_panel.spacing_requested.connect(self.enter_voxel_size)
         self.findings_panel.lesion_requested.connect(self.show_lesion)
         self.findings_panel.lesion_accepted.connect(self.accept_lesion)
@@ -482,6 +528,17 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
+
+    def show_about(self) -> None:
+        AboutDialog(about_facts(), self).exec()
+
+    def _set_anonymise_screen(self, checked: bool) -> None:
+        self.settings.anonymise_screen = checked
+        self.slice_view.annotations.set_anonymise(checked)
+
+    def _set_left_drag_window(self, checked: bool) -> None:
+        self.settings.left_drag_window = checked
+        self.slice_view.left_drag_window = checked
 
     def _tell(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MS)
@@ -732,6 +789,9 @@ class MainWindow(QMainWindow):
     def _on_tool_chosen(self, _checked: bool = False) -> None:
         a = self.actions_by_name
         self.slice_view.set_drawing(a["brush"].isChecked() or a["eraser"].isChecked())
+        measuring = next((kind for name, kind in (("ruler", RULER), ("ellipse_roi", ELLIPSE))
+                          if a[name].isChecked()), None)
+        self.slice_view.set_measuring(measuring)
 
     def _on_brush_size(self, radius: int) -> None:
         self.settings.brush_radius = radius
@@ -797,7 +857,8 @@ class MainWindow(QMainWindow):
         if self.review is None:
             self._tell("Segment the study before exporting a report (S)")
             return
-        self.exporter.report(self.review, self.slice_view.window, anonymise=anonymise)
+        self.exporter.report(self.review, self.slice_view.window, anonymise=anonymise,
+                             measurements=tuple(self.slice_view.measurements.texts()))
 
     # -- opening ------------------------------------------------------------------------------
     def _ask_open_folder(self) -> None:
@@ -844,6 +905,8 @@ class MainWindow(QMainWindow):
         opacity, contour = self.settings.overlay_opacity, self.settings.overlay_contour
         overlays.set_opacity(opacity)
         overlays.set_contour(contour)
+        self.slice_view.annotations.set_anonymise(self.settings.anonymise_screen)
+        self.slice_view.left_drag_window = self.settings.left_drag_window
         if not self.settings.restore_window(self):
             self.resize(*DEFAULT_SIZE)
             self._default_dock_sizes()
@@ -858,6 +921,22 @@ class MainWindow(QMainWindow):
         self.settings.overlay_opacity = overlays.opacity
         self.settings.overlay_contour = overlays.contour
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._keep_findings_readable()
+
+    def _keep_findings_readable(self) -> None:
+        """A wider window widens a Findings panel left at its minimum, while the image stays the main area.
+
+        Qt gives every extra pixel to the image: a panel restored narrow would keep every
+        value wrapped onto three lines however wide the window became.
+        """
+        dock = self.findings_dock
+        if dock.isFloating() or not dock.isVisible() or dock.width() >= FINDINGS_WIDTH:
+            return
+        if self.width() * MAX_PANEL_FRACTION >= FINDINGS_WIDTH:
+            self.resizeDocks([dock], [FINDINGS_WIDTH], Qt.Orientation.Horizontal)
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not event.spontaneous() and self.study is None:
@@ -869,6 +948,7 @@ class MainWindow(QMainWindow):
             return
         self._idle_model_load.stop()
         self._after_slice_paint.cancel()
+        self.cine.stop()
         self.segmentation.shutdown()  # no worker thread outlives the window
         self.settings.save_window(self)
         self.settings.sync()

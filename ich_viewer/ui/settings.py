@@ -20,6 +20,17 @@ UNKNOWN_SPACING = "unknown"
 DEFAULT_BRUSH_RADIUS = 5  # pixels: about 2-4 mm on a head CT, the size of a small bleed's edge
 
 
+def _flag(key: str, default: bool, doc: str) -> property:
+    """A yes/no setting stored under key (the ini format keeps it as text: read back as bool)."""
+    def get(self) -> bool:
+        return bool(self._store.value(key, default, type=bool))
+
+    def set_(self, on: bool) -> None:
+        self._store.setValue(key, bool(on))
+
+    return property(get, set_, doc=doc)
+
+
 class ViewerSettings:
     """Typed access to the viewer's QSettings keys."""
 
@@ -60,32 +71,19 @@ class ViewerSettings:
     def overlay_opacity(self, opacity: float) -> None:
         self._store.setValue("overlay/opacity", float(opacity))
 
-    @property
-    def overlay_contour(self) -> bool:
-        return bool(self._store.value("overlay/contour", False, type=bool))
+    overlay_contour = _flag("overlay/contour", False, "Outline instead of filled overlay.")
 
-    @overlay_contour.setter
-    def overlay_contour(self, contour: bool) -> None:
-        self._store.setValue("overlay/contour", bool(contour))
+    # -- reading ------------------------------------------------------------------------
+    anonymise_screen = _flag("view/anonymise", False,
+                             "Hide the patient's name, ID and birth date from the on-image text (demonstrations).")
+    left_drag_window = _flag("view/left_drag_window", False,
+                             "Left-drag sets the window (Weasis/Horos) instead of panning.")
 
     # -- segmentation and editing ------------------------------------------------------
-    @property
-    def auto_segment(self) -> bool:
-        """Segment every study as soon as it is on screen (the reader's usual flow)."""
-        return bool(self._store.value("segmentation/auto", True, type=bool))
-
-    @auto_segment.setter
-    def auto_segment(self, auto: bool) -> None:
-        self._store.setValue("segmentation/auto", bool(auto))
-
-    @property
-    def force_cpu(self) -> bool:
-        """Never use a GPU (read when the model loads, i.e. once per start)."""
-        return bool(self._store.value("segmentation/force_cpu", False, type=bool))
-
-    @force_cpu.setter
-    def force_cpu(self, force: bool) -> None:
-        self._store.setValue("segmentation/force_cpu", bool(force))
+    auto_segment = _flag("segmentation/auto", True,
+                         "Segment every study as soon as it is on screen (the reader's usual flow).")
+    force_cpu = _flag("segmentation/force_cpu", False,
+                      "Never use a GPU (read when the model loads, i.e. once per start).")
 
     @property
     def brush_radius(self) -> int:

@@ -22,6 +22,8 @@ from PySide6.QtGui import QPen, QTransform
 from PySide6.QtWidgets import QGraphicsEllipseItem, QHBoxLayout, QLabel, QSlider, QStackedLayout, QWidget
 
 from ich_viewer.study.model import Study, Window
+from ich_viewer.ui.annotations import ImageAnnotations
+from ich_viewer.ui.measurements import MeasurementLayer
 from ich_viewer.ui.overlay import OverlayStack
 
 WHEEL_STEP = 120  # angleDelta of one notch of a standard mouse wheel
@@ -67,7 +69,9 @@ def _display_contrast(level: float, width: float) -> Window:
 
 class _SliceViewBox(pg.ViewBox):
     """ViewBox with radiology mouse bindings: wheel = slices, Ctrl+wheel = zoom,
-    right-drag = window/level, left/middle-drag = pan (the pyqtgraph default)."""
+    right-drag = window/level, left/middle-drag = pan (the pyqtgraph default).
+    With left_drag_window on (the Weasis/Horos habit), left-drag also sets the window
+    and only middle-drag pans."""
 
     def __init__(self, view: SliceView) -> None:
         super().__init__(lockAspect=True, invertY=True, enableMenu=False)
@@ -90,13 +94,10 @@ class _SliceViewBox(pg.ViewBox):
         ev.accept()
 
     def mouseDragEvent(self, ev, axis=None):
-        if ev.button() == Qt.MouseButton.RightButton:
+        handler = self._view.drag_handler(ev.button())
+        if handler is not None:
             ev.accept()
-            self._view.drag_window(ev)
-            return
-        if ev.button() == Qt.MouseButton.LeftButton and self._view.drawing:
-            ev.accept()
-            self._view.drag_stroke(ev)
+            handler(ev)
             return
         super().mouseDragEvent(ev, axis)
 
@@ -154,6 +155,7 @@ class SliceView(QWidget):
     stroke_moved = Signal(QPointF)
     stroke_finished = Signal()
     brush_resize_requested = Signal(int)  # Shift+wheel notches while drawing
+    measure_dragged = Signal(QPointF, QPointF, bool)  # image positions from / to, and whether released
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,6 +172,8 @@ class SliceView(QWidget):
         self.view_box.addItem(self.image_item)
         self.overlays = OverlayStack(self.image_item, self)
         self.drawing = False
+        self.left_drag_window = False  # left-drag pans (False) or sets the window (True)
+        self.measuring: str | None = None  # "ruler" or "ellipse": left-drag measures
         self._brush_radius = 1.0
         self._brush_outline = _brush_outline(self.image_item)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -184,6 +188,8 @@ class SliceView(QWidget):
         self._pages = QStackedLayout(self)
         self._pages.addWidget(hint)
         self._pages.addWidget(self.graphics)
+        self.annotations = ImageAnnotations(self)
+        self.measurements = MeasurementLayer(self)
 
     # -- study ----------------------------------------------------------------------------
     @property
@@ -193,6 +199,7 @@ class SliceView(QWidget):
     def set_study(self, study: Study) -> None:
         """Show a study from its middle slice (where the brain is) in its default window."""
         self.overlays.clear()
+        self.measurements.clear()  # they were of the previous study's slices
         self._study = study
         self.image_item.setTransform(_pixel_scale(study))
         self._pages.setCurrentWidget(self.graphics)
@@ -204,9 +211,11 @@ class SliceView(QWidget):
 
     def clear(self) -> None:
         self.overlays.clear()
+        self.measurements.clear()
         self._study = None
         self.image_item.clear()
         self._pages.setCurrentIndex(0)
+        self.annotations.refresh()
 
     # -- slices ---------------------------------------------------------------------------
     @property
@@ -250,14 +259,27 @@ class SliceView(QWidget):
             self.image_item.setLevels(self._levels())
         self.window_changed.emit(window)
 
+    def drag_handler(self, button: Qt.MouseButton):
+        """What a drag with this button does; None leaves it to pyqtgraph (pan)."""
+        if button == Qt.MouseButton.RightButton:
+            return self.drag_window
+        if button != Qt.MouseButton.LeftButton:
+            return None
+        # The tool the reader chose comes first; left-drag window is the habit when no tool is on.
+        for on, handler in ((self.drawing, self.drag_stroke), (self.measuring, self.drag_measure),
+                            (self.left_drag_window, self.drag_window)):
+            if on:
+                return handler
+        return None
+
     def drag_window(self, ev) -> None:
-        """Right-drag: horizontal changes the width, vertical the level, from the drag's start."""
+        """Right-drag (or left-drag, as chosen): horizontal changes the width, vertical the level."""
         if self._study is None:
             return
         if ev.isStart():
             self._drag_start_window = self._window
         start = self._drag_start_window
-        moved = ev.screenPos() - ev.buttonDownScreenPos(Qt.MouseButton.RightButton)
+        moved = ev.screenPos() - ev.buttonDownScreenPos(ev.button())
         per_pixel = max(start.width, MIN_WINDOW_DRAG_SCALE) / WINDOW_DRAG_PIXELS
         width = max(1.0, start.width + moved.x() * per_pixel)
         level = start.level + moved.y() * per_pixel
@@ -311,6 +333,17 @@ class SliceView(QWidget):
         self.stroke_moved.emit(self.image_point(ev.scenePos()))
         if ev.isFinish():
             self.stroke_finished.emit()
+
+    def set_measuring(self, kind: str | None) -> None:
+        self.measuring = kind
+        if kind is not None:
+            self.graphics.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        elif not self.drawing:
+            self.graphics.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+
+    def drag_measure(self, ev) -> None:
+        start = self.image_point(ev.buttonDownScenePos(Qt.MouseButton.LeftButton))
+        self.measure_dragged.emit(start, self.image_point(ev.scenePos()), ev.isFinish())
 
     def click_stroke(self, scene_pos: QPointF) -> None:
         self.stroke_started.emit(self.image_point(scene_pos))

@@ -217,3 +217,13 @@ def test_report_is_not_written_into_the_study_folder(dicom_case, tmp_path):
         build_report(study, findings, segmentation, tmp_path / "report.pdf", metrics={})
     build_report(study, findings, segmentation, tmp_path / "report.pdf", metrics={}, allow_study_folder=True)
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]  # no temporary file left
+
+
+def test_reader_measurements_are_reported(dicom_case, tmp_path):
+    study, segmentation, _ = dicom_case
+    findings = compute_study_findings(study, segmentation)
+    lines = ("Slice 4 · ruler 31.5 mm", "Slice 5 · ROI 1.20 cm²: mean 62.0 HU, SD 3.1, min 55, max 70")
+    text = pdf_text(build_report(study, findings, segmentation, tmp_path / "report.pdf", metrics={},
+                                 measurements=lines))
+    assert "Measurements by the reader" in text
+    assert "ruler 31.5 mm" in text and "mean 62.0 HU, SD 3.1, min 55, max 70" in text

@@ -114,29 +114,32 @@ def test_key_h_switches_the_heat_map(qtbot, segmented):
     assert not heat.isVisible()
 
 
-def test_the_per_slice_list_and_plot(segmented):
+def test_the_per_slice_plot_and_its_readout(qtbot, segmented):
     win = segmented(make_hu_study(), mask_of=known_mask)
     panel = win.findings_panel
-    rows = [panel.slice_list.item(i).text() for i in range(panel.slice_list.count())]
     # 800 px of 0.00125 cm² = 1.00 cm²; the model's four slices, without research figures.
-    assert rows == ["Slice 106: 1.00 cm²", "Slice 107: 1.00 cm²", "Slice 108: 1.50 cm²", "Slice 109: 1.00 cm²"]
+    assert [panel.slice_text(z) for z in MODEL_SLICES] == [
+        "Slice 106: 1.00 cm²", "Slice 107: 1.00 cm²", "Slice 108: 1.50 cm²", "Slice 109: 1.00 cm²"]
     bars = panel.plot.bars.opts
     assert list(bars["x"]) == list(range(1, N_SLICES + 1))
     assert bars["height"][LARGEST_SLICE] == pytest.approx(1.5)
     assert panel.plot.marker.value() == win.slice_view.slice_index + 1
+    win.slice_view.set_slice(LARGEST_SLICE)
+    assert panel.slice_readout.text() == "This slice — Slice 108: 1.50 cm²"
+    # The long list box is gone: hovering a bar says what the list said.
+    assert not hasattr(panel, "slice_list")
+    panel.plot.slice_hovered.emit(7)
+    assert panel.plot.toolTip() == "Slice 107: 1.00 cm²"
 
 
-def test_clicking_a_bar_or_a_listed_slice_shows_that_slice(qtbot, segmented):
+def test_clicking_a_bar_shows_that_slice(qtbot, segmented):
     win = segmented(make_hu_study(), mask_of=known_mask)
     plot = win.findings_panel.plot
     bar = plot.mapFromScene(plot.scene_pos_of_slice(LARGEST_SLICE))
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=bar)
     assert win.slice_view.slice_index == LARGEST_SLICE
     assert plot.marker.value() == LARGEST_SLICE + 1
-    listed = win.findings_panel.slice_list
-    row = listed.item(1)  # "Slice 107"
-    qtbot.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=listed.visualItemRect(row).center())
-    assert win.slice_view.slice_index == 7
+    assert plot.slice_at(plot.scene_pos_of_slice(7)) == 7
 
 
 def test_next_and_previous_finding_keys(qtbot, segmented):

@@ -1,0 +1,164 @@
+"""Ruler and elliptical ROI on the slice view, and the panel that lists them.
+
+Measurements belong to the study on screen and to their slice: drawn as
+children of the image item (image pixel coordinates, so they follow zoom, pan
+and the pixel aspect), shown only on their own slice, kept while scrolling.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsLineItem,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ich_viewer.analysis.measurements import ELLIPSE, RULER, Measurement, describe
+
+MEASURE_COLOUR = QColor(80, 220, 255)  # cyan-blue: apart from the red mask and the yellow brush
+LABEL_COLOUR = (230, 240, 255)
+
+
+def _cosmetic_pen() -> QPen:
+    pen = QPen(MEASURE_COLOUR)
+    pen.setCosmetic(True)
+    pen.setWidthF(1.5)
+    return pen
+
+
+class MeasurementLayer(QObject):
+    """The study's measurements, drawn on the slice view."""
+
+    changed = Signal()
+
+    def __init__(self, view) -> None:
+        super().__init__(view)
+        self._view = view
+        self.measurements: list[Measurement] = []
+        self._items: list[tuple] = []  # (shape item, text item), as measurements
+        self._preview = None
+        view.slice_changed.connect(self._show_slice)
+        view.measure_dragged.connect(self._on_drag)
+
+    # -- the list ------------------------------------------------------------------------
+    def texts(self) -> list[str]:
+        study = self._view.study
+        if study is None:
+            return []
+        spacing = None if study.spacing_mm is None else study.spacing_mm[1:]
+        return [describe(m, study.voxels, spacing, study.is_hu, study.slice_labels[m.z])
+                for m in self.measurements]
+
+    def add(self, measurement: Measurement) -> None:
+        self.measurements.append(measurement)
+        self._items.append(self._draw(measurement))
+        self._label_items()
+        self._show_slice(self._view.slice_index)
+        self.changed.emit()
+
+    def delete(self, index: int) -> None:
+        if not 0 <= index < len(self.measurements):
+            return
+        del self.measurements[index]
+        _remove(self._items.pop(index))
+        self._label_items()
+        self.changed.emit()
+
+    def clear(self) -> None:
+        while self.measurements:
+            self.delete(len(self.measurements) - 1)
+
+    # -- drawing -------------------------------------------------------------------------
+    def _draw(self, m: Measurement) -> tuple:
+        parent = self._view.image_item
+        if m.kind == RULER:
+            shape = QGraphicsLineItem(QLineF(QPointF(*m.start), QPointF(*m.end)), parent)
+        else:
+            shape = QGraphicsEllipseItem(QRectF(QPointF(*m.start), QPointF(*m.end)).normalized(), parent)
+        shape.setPen(_cosmetic_pen())
+        shape.setZValue(900)
+        text = pg.TextItem(color=LABEL_COLOUR, anchor=(0, 1))
+        text.setParentItem(parent)
+        text.setPos(QPointF(*m.end))
+        return shape, text
+
+    def _label_items(self) -> None:
+        for text, (_, label) in zip(self.texts(), self._items):
+            label.setText(text.split(" · ", 1)[1])
+
+    def _show_slice(self, z: int) -> None:
+        for m, items in zip(self.measurements, self._items):
+            for item in items:
+                item.setVisible(m.z == z)
+
+    def _on_drag(self, start: QPointF, end: QPointF, finished: bool) -> None:
+        kind = self._view.measuring
+        if kind is None or self._view.study is None:
+            return
+        if self._preview is not None:
+            _remove(self._preview)
+            self._preview = None
+        m = Measurement(kind, self._view.slice_index, (start.x(), start.y()), (end.x(), end.y()))
+        if finished:
+            if start != end:
+                self.add(m)
+        else:
+            self._preview = self._draw(m)
+
+
+def _remove(items) -> None:
+    for item in items:
+        if item.scene() is not None:
+            item.scene().removeItem(item)
+
+
+class MeasurementsPanel(QWidget):
+    """The list of measurements, with Delete (one) and Delete all."""
+
+    slice_requested = Signal(int)
+
+    def __init__(self, layer: MeasurementLayer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer = layer
+        self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.setToolTip("Click a measurement to show its slice")
+        self.list.itemClicked.connect(lambda item: self.slice_requested.emit(
+            self.layer.measurements[self.list.row(item)].z))
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.delete_all_button = QPushButton("Delete all")
+        self.delete_all_button.clicked.connect(layer.clear)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.delete_all_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        hint = QLabel("Ruler (M) and ellipse ROI (Shift+M): drag on the image")
+        hint.setWordWrap(True)  # never widen the dock column the Findings panel shares
+        layout.addWidget(hint)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        layer.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.list.clear()
+        self.list.addItems(self.layer.texts())
+        has_any = bool(self.layer.measurements)
+        self.delete_button.setEnabled(has_any)
+        self.delete_all_button.setEnabled(has_any)
+
+    def delete_selected(self) -> None:
+        self.layer.delete(self.list.currentRow())
+
+
+__all__ = ["ELLIPSE", "RULER", "MeasurementLayer", "MeasurementsPanel"]
