@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ich_viewer.analysis.geometry import longest_axes_mm, solidity
+from ich_viewer.segmentation.postprocessing import label_lesions
 
 LESION_CONNECTIVITY = 26
 MIN_LESION_VOXELS = 10
@@ -94,15 +95,6 @@ class LesionContext:
     @property
     def volumes_measured(self) -> bool:
         return self.spacing_mm is not None and self.volume_note is None
-
-
-def label_lesions(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """3-D connected components of a bool (z, y, x) mask, 26-connected: (labels, count)."""
-    from scipy import ndimage  # noqa: PLC0415  (lazy: the window opens before scipy loads)
-
-    structure = ndimage.generate_binary_structure(3, 3)  # 3x3x3 ones: 26 neighbours
-    labels, count = ndimage.label(np.asarray(mask, bool), structure=structure)
-    return labels, int(count)
 
 
 def find_lesions(mask: np.ndarray, context: LesionContext | None = None) -> list[Lesion]:

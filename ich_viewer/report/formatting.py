@@ -6,6 +6,7 @@ import math
 import re
 from pathlib import Path
 
+from ich_viewer.analysis.annotations import readable_date, readable_name
 from ich_viewer.analysis.edits import MaskEdits
 from ich_viewer.analysis.findings import HemorrhageFindings
 from ich_viewer.analysis.lesions import Lesion
@@ -32,19 +33,6 @@ def format_cm2(area_cm2: float) -> str:
 
 def format_mm(length_mm: float) -> str:
     return f"{length_mm:.1f} mm"
-
-
-def format_dicom_date(value: str) -> str:
-    """DICOM DA (YYYYMMDD) as ISO 8601, unambiguous in every country."""
-    match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value.strip())
-    return "-".join(match.groups()) if match else value.strip()
-
-
-def format_person_name(value: str) -> str:
-    """DICOM PN (FAMILY^GIVEN^MIDDLE^PREFIX^SUFFIX) as 'FAMILY, GIVEN MIDDLE'."""
-    parts = [p.strip() for p in value.split("=")[0].split("^")]
-    family, given = parts[0], " ".join(p for p in parts[1:3] if p)
-    return f"{family}, {given}" if family and given else (family or given)
 
 
 def format_sex(value: str) -> str:
@@ -249,11 +237,11 @@ def edits_text(edits: MaskEdits | None, from_model: bool) -> str:
 def identifying_rows(metadata: StudyMetadata) -> list[tuple[str, str]]:
     """Patient and study identifiers present in the metadata (all left out when anonymising)."""
     rows = [
-        ("Patient", format_person_name(metadata.patient_name)),
+        ("Patient", readable_name(metadata.patient_name)),
         ("Patient ID", metadata.patient_id.strip()),
-        ("Birth date", format_dicom_date(metadata.birth_date)),
+        ("Birth date", readable_date(metadata.birth_date)),
         ("Sex", format_sex(metadata.sex)),
-        ("Study date", format_dicom_date(metadata.study_date)),
+        ("Study date", readable_date(metadata.study_date)),
         ("Accession", metadata.accession_number.strip()),
         ("Study", metadata.study_description.strip()),
         ("Series", metadata.series_description.strip()),

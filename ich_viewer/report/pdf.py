@@ -525,9 +525,9 @@ def _patient_line(report: _Report) -> str:
         return "Anonymised report"
     metadata = report.study.metadata
     parts = [
-        fmt.format_person_name(metadata.patient_name),
+        fmt.readable_name(metadata.patient_name),
         metadata.patient_id and f"ID {metadata.patient_id}",
-        metadata.study_date and f"study {fmt.format_dicom_date(metadata.study_date)}",
+        metadata.study_date and f"study {fmt.readable_date(metadata.study_date)}",
     ]
     return " · ".join(p for p in parts if p) or f"Source: {report.study.source.name}"
 

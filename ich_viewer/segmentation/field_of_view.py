@@ -69,25 +69,27 @@ def head_square(unit_slices: Iterable[np.ndarray], shape_yx: tuple[int, int], he
     return Square(round((top + bottom - side) / 2), round((left + right - side) / 2), side)
 
 
+def _overlap(square: Square, shape_yx: tuple[int, int]) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
+    """Where the square and the frame overlap: (in the frame's pixels, in the square's pixels)."""
+    top, left = max(square.top, 0), max(square.left, 0)
+    bottom = max(top, min(square.top + square.side, shape_yx[0]))
+    right = max(left, min(square.left + square.side, shape_yx[1]))
+    in_frame = (slice(top, bottom), slice(left, right))
+    in_square = (slice(top - square.top, bottom - square.top), slice(left - square.left, right - square.left))
+    return in_frame, in_square
+
+
 def crop(image: np.ndarray, square: Square) -> np.ndarray:
     """The square's pixels of one slice; beyond the frame, zeros (air)."""
     out = np.zeros((square.side, square.side), image.dtype)
-    rows, cols = image.shape
-    top, left = max(square.top, 0), max(square.left, 0)
-    bottom, right = min(square.top + square.side, rows), min(square.left + square.side, cols)
-    if bottom > top and right > left:
-        out[top - square.top:bottom - square.top, left - square.left:right - square.left] = \
-            image[top:bottom, left:right]
+    in_frame, in_square = _overlap(square, image.shape)
+    out[in_square] = image[in_frame]
     return out
 
 
 def uncrop(square_image: np.ndarray, square: Square, shape_yx: tuple[int, int]) -> np.ndarray:
     """A (side, side) map of the square put back on a (rows, cols) grid; zeros outside it."""
-    rows, cols = shape_yx
-    out = np.zeros((rows, cols), square_image.dtype)
-    top, left = max(square.top, 0), max(square.left, 0)
-    bottom, right = min(square.top + square.side, rows), min(square.left + square.side, cols)
-    if bottom > top and right > left:
-        out[top:bottom, left:right] = \
-            square_image[top - square.top:bottom - square.top, left - square.left:right - square.left]
+    out = np.zeros(shape_yx, square_image.dtype)
+    in_frame, in_square = _overlap(square, shape_yx)
+    out[in_frame] = square_image[in_square]
     return out

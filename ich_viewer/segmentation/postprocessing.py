@@ -88,14 +88,24 @@ def keep_inside_skull(probability: np.ndarray, brain: np.ndarray, bone: np.ndarr
     return out
 
 
+def label_lesions(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The lesions of a bool (z, y, x) mask: 3-D connected components, 26-connected; (labels, count).
+
+    The one definition of a lesion: for the network's decision, the training's
+    choice of thresholds and the findings of the reader's mask alike.
+    """
+    from scipy import ndimage  # noqa: PLC0415  (lazy: the window opens before scipy loads)
+
+    labels, count = ndimage.label(np.asarray(mask, bool), structure=np.ones((3, 3, 3), bool))
+    return labels, int(count)
+
+
 def drop_small_lesions(probability: np.ndarray, threshold: float, min_px: int) -> np.ndarray:
     """Zero the probability of 3-D connected outlines smaller than min_px voxels."""
-    from scipy import ndimage  # noqa: PLC0415  (lazy: only segmentation needs it)
-
     above = probability >= threshold
     if not above.any():
         return probability.copy()
-    labels, _ = ndimage.label(above, structure=np.ones((3, 3, 3), bool))
+    labels, _ = label_lesions(above)
     sizes = np.bincount(labels.ravel())
     small = sizes < min_px
     small[0] = False  # the background

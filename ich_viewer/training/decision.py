@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ich_viewer.segmentation.model_file import Thresholds
+from ich_viewer.segmentation.postprocessing import label_lesions
 
 MIN_LESION_CANDIDATES = (6, 12, 25, 50, 100, 200, 400)
 DETECTION_CANDIDATES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -46,7 +47,7 @@ def lesions_of(probability: np.ndarray, mask_threshold: float) -> tuple[np.ndarr
     """Sizes and peak probabilities of the 3-D connected lesions of a (z, S, S) map."""
     from scipy import ndimage  # noqa: PLC0415
 
-    labels, n = ndimage.label(probability >= mask_threshold, structure=np.ones((3, 3, 3), bool))
+    labels, n = label_lesions(probability >= mask_threshold)
     if n == 0:
         return np.zeros(0, int), np.zeros(0, np.float32)
     index = np.arange(1, n + 1)

@@ -25,8 +25,8 @@ from ich_viewer.analysis import (
     compute_study_findings,
     lesion_region,
 )
-from ich_viewer.analysis.lesions import label_lesions
 from ich_viewer.analysis.mask_editing import MaskEditor
+from ich_viewer.segmentation.postprocessing import label_lesions
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.model import Study
 

@@ -14,10 +14,10 @@ from ich_viewer.report.validation import load_metrics, metric_rows
 
 
 def test_dicom_values_read_naturally():
-    assert fmt.format_person_name("DOE^JOHN^PAUL^DR") == "DOE, JOHN PAUL"
-    assert fmt.format_person_name("DOE") == "DOE"
-    assert fmt.format_dicom_date("20240211") == "2024-02-11"
-    assert fmt.format_dicom_date("2024") == "2024"  # malformed: shown as found
+    assert fmt.readable_name("DOE^JOHN^PAUL^DR") == "DOE, JOHN PAUL"
+    assert fmt.readable_name("DOE") == "DOE"
+    assert fmt.readable_date("20240211") == "2024-02-11"
+    assert fmt.readable_date("2024") == "2024"  # malformed: shown as found
     assert fmt.format_sex("F") == "female" and fmt.format_sex("") == ""
 
 
