@@ -10,6 +10,10 @@ import argparse
 import sys
 
 SUBCOMMANDS = ("view", "train", "evaluate", "segment", "report")
+MODEL_HELP = (
+    "a shipped model by name (a file name in models/ without .keras); "
+    "default: ich_unet25d_final, ours trained on all patients"
+)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -34,12 +38,14 @@ def _build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--out", required=True, help="output folder")
     seg.add_argument("--force", action="store_true", help="redo studies whose outputs exist")
     seg.add_argument("--cpu", action="store_true", help="never use a GPU")
+    seg.add_argument("--model", help=MODEL_HELP)
 
     rep = sub.add_parser("report", help="write the PDF report for a study")
     rep.add_argument("path")
     rep.add_argument("--out", required=True, help="the PDF file to write")
     rep.add_argument("--anonymise", action="store_true", help="leave patient identifiers out")
     rep.add_argument("--cpu", action="store_true", help="never use a GPU")
+    rep.add_argument("--model", help=MODEL_HELP)
     return parser
 
 
@@ -59,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "segment":
         from ich_viewer.segmentation.batch import run_batch
 
-        return run_batch(args.paths, args.out, force=args.force, force_cpu=args.cpu)
+        return run_batch(args.paths, args.out, force=args.force, force_cpu=args.cpu, model=args.model)
     if args.command == "report":
         from ich_viewer.report.command import run_report
 
-        return run_report(args.path, args.out, anonymise=args.anonymise, force_cpu=args.cpu)
+        return run_report(args.path, args.out, anonymise=args.anonymise, force_cpu=args.cpu,
+                          model=args.model)
     raise AssertionError(args.command)

@@ -15,7 +15,7 @@ def _error(message: str) -> None:
     print(f"ich-viewer report: {message}", file=sys.stderr)
 
 
-def run_report(path, out, anonymise: bool = False, force_cpu: bool = False) -> int:
+def run_report(path, out, anonymise: bool = False, force_cpu: bool = False, model: str | None = None) -> int:
     """Write the PDF report of the study at path to out; returns the exit code."""
     from ich_viewer.analysis import compute_study_findings
     from ich_viewer.export.atomic import ExportError
@@ -35,7 +35,7 @@ def run_report(path, out, anonymise: bool = False, force_cpu: bool = False) -> i
 
         _error(f"{path}: {NOT_HU_RESULT} ({study.not_hu_reason}); no report written.")
         return EXIT_FAILED
-    engine = headless.load_engine(force_cpu, "report")
+    engine = headless.load_engine(force_cpu, "report", model)
     if engine is None:
         return EXIT_NO_MODEL
     segmentation = engine.segment(study)

@@ -135,14 +135,15 @@ def _progress_line(done: int, total: int, name: str, status: str) -> str:
     return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} {name}: {status}"
 
 
-def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool = False) -> int:
+def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool = False,
+              model: str | None = None) -> int:
     from ich_viewer.segmentation import headless  # noqa: PLC0415  (TensorFlow only when segmenting)
 
     items = collect_studies(paths)
     if not items:
         print("ich-viewer segment: no studies found", file=sys.stderr)
         return EXIT_SOME_FAILED
-    engine = headless.load_engine(force_cpu, "segment")
+    engine = headless.load_engine(force_cpu, "segment", model)
     if engine is None:
         return EXIT_NO_MODEL
     failed = []

@@ -5,14 +5,17 @@ from __future__ import annotations
 import sys
 
 
-def load_engine(force_cpu: bool, command: str):
-    """The engine with its network loaded (checksum verified), or None if there is no usable model."""
-    from ich_viewer.segmentation.model_file import ModelFileError  # noqa: PLC0415
+def load_engine(force_cpu: bool, command: str, model: str | None = None):
+    """The engine with its network loaded (checksum verified), or None if there is no usable model.
+
+    model: a shipped model's name (`--model`); None for the default.
+    """
+    from ich_viewer.segmentation.model_file import ModelFileError, model_path  # noqa: PLC0415
 
     try:
         from ich_viewer.segmentation.engine import SegmentationEngine  # noqa: PLC0415
 
-        engine = SegmentationEngine(force_cpu=force_cpu)
+        engine = SegmentationEngine(model_path(model) if model else None, force_cpu=force_cpu)
         engine.load()
     except (ImportError, ModelFileError, OSError) as error:
         print(f"ich-viewer {command}: the segmentation model is not available ({error}). "

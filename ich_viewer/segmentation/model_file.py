@@ -62,6 +62,21 @@ def shipped_network_path(name: str) -> Path:
     return paths.models_dir() / f"ich_unet25d_{name}.keras"
 
 
+def shipped_models() -> dict[str, Path]:
+    """Every network in models/ that has a manifest, by name (the file name without .keras)."""
+    return {path.stem: path for path in sorted(paths.models_dir().glob("*.keras"))
+            if manifest_path(path).exists()}
+
+
+def model_path(name: str) -> Path:
+    """The weights of the shipped model of this name; ModelFileError listing the models if there is none."""
+    models = shipped_models()
+    if name not in models:
+        listed = ", ".join(models) or "none"
+        raise ModelFileError(f"no model named {name!r} in {paths.models_dir()}; the models are: {listed}")
+    return models[name]
+
+
 def manifest_path(weights: Path) -> Path:
     """models/ich_unet25d_final.keras -> models/ich_unet25d_final.json"""
     return weights.with_suffix(".json")

@@ -25,7 +25,7 @@ class ThresholdEngine:
 
 @pytest.fixture
 def studies(tmp_path, monkeypatch):
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: ThresholdEngine())
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     root = tmp_path / "incoming"
     series = write_ct_series(root / "ct_head", n_slices=6, rows=32, cols=32, spacing=(5.0, 0.5, 0.5))
     write_ct_ich_patient(root / "Patients_CT", "070", n_slices=4, mask_slices=[2])
@@ -71,13 +71,13 @@ def test_rerun_skips_complete_studies_unless_forced(studies, tmp_path, capsys):
 
 
 def test_no_model_exits_2(tmp_path, monkeypatch):
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: None)
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: None)
     write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
     assert main(["segment", str(tmp_path / "ct"), "--out", str(tmp_path / "out")]) == 2
 
 
 def test_studies_with_the_same_folder_name_are_all_segmented(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: ThresholdEngine())
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     for patient in ("p1", "p2"):
         write_ct_series(tmp_path / patient / "CT", n_slices=2, rows=16, cols=16)
     out = tmp_path / "out"
@@ -94,7 +94,7 @@ def test_studies_with_the_same_folder_name_are_all_segmented(tmp_path, monkeypat
 
 
 def test_not_hu_study_gets_no_verdict_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: ThresholdEngine())
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     write_ct_series(tmp_path / "in" / "mr", n_slices=2, rows=16, cols=16, modality="MR")
     write_ct_series(tmp_path / "in" / "ct", n_slices=2, rows=16, cols=16)
     out = tmp_path / "out"
@@ -113,7 +113,7 @@ def test_unexpected_decoder_error_fails_one_study_only(tmp_path, monkeypatch, ca
     class PanicException(BaseException):
         pass
 
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command: ThresholdEngine())
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     write_ct_series(tmp_path / "in" / "a", n_slices=2, rows=16, cols=16)
     write_ct_series(tmp_path / "in" / "b", n_slices=2, rows=16, cols=16)
     real_open = batch.open_study
@@ -128,3 +128,28 @@ def test_unexpected_decoder_error_fails_one_study_only(tmp_path, monkeypatch, ca
     printed = capsys.readouterr().out
     assert "a: FAILED" in printed and "decoder panicked" in printed and "1 of 2 studies done" in printed
     assert not (tmp_path / "out" / "a").exists()
+
+
+def test_model_option_reaches_the_engine(tmp_path, monkeypatch):
+    chosen = []
+
+    def record(force_cpu, command, model=None):
+        chosen.append((command, model))
+        return ThresholdEngine()
+
+    monkeypatch.setattr(headless, "load_engine", record)
+    write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
+    assert main(["segment", str(tmp_path / "ct"), "--out", str(tmp_path / "out"),
+                 "--model", "ich_unet25d_fold0"]) == 0
+    assert chosen == [("segment", "ich_unet25d_fold0")]
+
+
+@pytest.mark.parametrize("command", ["segment", "report"])
+def test_unknown_model_is_refused_with_the_list_of_models(tmp_path, capsys, command):
+    write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
+    out = ["--out", str(tmp_path / ("out" if command == "segment" else "r.pdf"))]
+    assert main([command, str(tmp_path / "ct"), *out, "--model", "no_such_net"]) == 2
+    error = capsys.readouterr().err
+    assert "no model named 'no_such_net'" in error
+    assert "ich_unet25d_final" in error and "ich_unet25d_fold0" in error
+    assert not (tmp_path / "r.pdf").exists()

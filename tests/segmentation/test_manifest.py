@@ -85,3 +85,13 @@ def test_an_8bit_study_is_read_through_its_export_window(small_network):
         grey = np.clip((hu - window.low) / window.width, 0, 1) * 255
         views.append(engine.network_output(Study(grey, Units.DISPLAY, None, ".", export_window=window)).brain)
     assert np.abs(views[0] - views[1]).max() < 0.01
+
+
+def test_shipped_models_are_listed_by_name_and_found_by_it():
+    from ich_viewer.segmentation.model_file import model_path, shipped_models, shipped_network_path
+
+    models = shipped_models()
+    assert set(models) == {"ich_unet25d_final", *(f"ich_unet25d_fold{k}" for k in range(5))}
+    assert model_path("ich_unet25d_final") == shipped_network_path("final")
+    with pytest.raises(ModelFileError, match="the models are: ich_unet25d_final, ich_unet25d_fold0"):
+        model_path("reference_unet")
