@@ -18,8 +18,8 @@ class FakeEngine:
 
     load_error: Exception | None = None
 
-    def __init__(self, force_cpu: bool = False):
-        self.force_cpu = force_cpu
+    def __init__(self, model_path=None, force_cpu: bool = False):
+        self.model_path, self.force_cpu = model_path, force_cpu
 
     def load(self):
         if self.load_error:
