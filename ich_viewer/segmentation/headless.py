@@ -13,9 +13,14 @@ def load_engine(force_cpu: bool, command: str, model: str | None = None):
     from ich_viewer.segmentation.model_file import ModelFileError, model_path  # noqa: PLC0415
 
     try:
+        weights = model_path(model) if model else None
+    except ModelFileError as error:  # a mistyped name: reinstalling would not help
+        print(f"ich-viewer {command}: {error}", file=sys.stderr)
+        return None
+    try:
         from ich_viewer.segmentation.engine import SegmentationEngine  # noqa: PLC0415
 
-        engine = SegmentationEngine(model_path(model) if model else None, force_cpu=force_cpu)
+        engine = SegmentationEngine(weights, force_cpu=force_cpu)
         engine.load()
     except (ImportError, ModelFileError, OSError) as error:
         print(f"ich-viewer {command}: the segmentation model is not available ({error}). "
