@@ -1,4 +1,4 @@
-"""Inference cost per 512 x 512 slice on this CPU: ours against the reference U-Net, same run.
+"""Inference cost per 512 x 512 slice on this CPU: ours against the notebook's two networks, same run.
 
     .venv/bin/python benchmarks/bench_inference.py [repeats]
 """

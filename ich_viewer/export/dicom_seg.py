@@ -104,7 +104,7 @@ def _algorithm(model: ModelInfo | None, edited_by_reader: bool):
         name=model.name,
         family=codes.cid7162.ArtificialIntelligence,
         version=model.version,
-        parameters={"sha256": model.sha256, "threshold": f"{model.threshold:g}"},
+        parameters={"sha256": model.sha256, "threshold": f"{model.threshold:g}", "model": model.file or model.name},
     )
     kind = "SEMIAUTOMATIC" if edited_by_reader else "AUTOMATIC"
     return hd.seg.SegmentAlgorithmTypeValues[kind], identification

@@ -477,7 +477,7 @@ def _model_rows(segmentation: SegmentationResult | None, styles) -> list[tuple]:
         return [("Model", "not available: the mask was not produced by the model in this session")]
     model = segmentation.model
     return [
-        ("Model", f"{model.name}, version {model.version}"),
+        ("Model", model.label),
         ("Weights SHA-256", _text(model.sha256, styles["hash"])),
         ("Run on", segmentation.device),
         ("Thresholds", f"voxel probability ≥ {model.threshold:.2f}; "

@@ -110,7 +110,8 @@ def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
     export_findings_csv(study, findings, out_dir / "slices.csv")
     record = {
         "findings": findings.to_dict(),
-        "model": {"name": segmentation.model.name, "version": segmentation.model.version,
+        "model": {"name": segmentation.model.name, "file": segmentation.model.file,
+                  "version": segmentation.model.version,
                   "sha256": segmentation.model.sha256, "threshold": segmentation.model.threshold,
                   "detection_threshold": segmentation.model.detection_threshold,
                   "device": segmentation.device},

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ich_viewer import paths
 from ich_viewer.segmentation.model_file import (
+    DEFAULT_MODEL,
     ModelFileError,
     NetworkManifest,
     Thresholds,
     read_manifest,
-    shipped_network_path,
 )
 from ich_viewer.segmentation.postprocessing import postprocess
 from ich_viewer.segmentation.field_of_view import Square
@@ -44,7 +45,7 @@ class NetworkOutput:
 
 def default_model_path() -> Path:
     """What the viewer runs: the network trained on all CT-ICH patients."""
-    return shipped_network_path("final")
+    return paths.models_dir() / f"{DEFAULT_MODEL}.keras"
 
 
 def configure_device(force_cpu: bool = False) -> str:
@@ -110,7 +111,7 @@ class SegmentationEngine:
         self._forward = compiled(self._model, spec.size)
         self.manifest = manifest
         self.info = ModelInfo(manifest.name, manifest.version, manifest.sha256, manifest.thresholds.mask,
-                              manifest.thresholds.detection, spec.describe())
+                              manifest.thresholds.detection, spec.describe(), self.model_path.stem)
         self._predict(np.zeros((1, spec.size, spec.size, spec.channels), np.float32))
         return self.info
 

@@ -19,6 +19,7 @@ from ich_viewer.segmentation.preprocessing import CT_ICH_INPUT, NetworkInput
 from ich_viewer.study.model import Window
 
 MANIFEST_FORMAT = 1
+DEFAULT_MODEL = "ich_unet25d_final"  # ours, trained on all 82 patients: what runs unless the reader picks another
 
 
 class ModelFileError(Exception):
@@ -135,6 +136,7 @@ def _from_record(record: dict) -> NetworkManifest:
         brain_window=Window(**given["brain_window"]),
         bone_window=Window(**bone) if bone else None,
         head_span=given.get("head_span"),  # absent in the first manifests: the whole frame
+        equalised=bool(given.get("equalised", False)),  # absent before the notebook's networks shipped
     )
     return NetworkManifest(
         name=record["name"], version=record["version"], weights=record["weights"], sha256=record["sha256"],

@@ -56,6 +56,8 @@ class NetworkInput:
     # The network reads a square around the head in which the head spans this much of
     # the side; None: the whole frame, squashed to a square if it is not one.
     head_span: float | None = None
+    # The reference notebook's contrast step (equalise_and_stretch) after resizing; its networks need it.
+    equalised: bool = False
 
     @property
     def channels(self) -> int:
@@ -71,7 +73,10 @@ class NetworkInput:
             text += f", bone window L{bone.level:g}/W{bone.width:g} of the slice (zeros when absent)"
         if self.head_span is not None:
             text += f", framed on the head (spanning {self.head_span:.0%} of the side)"
-        return text + f", resized to {self.size}x{self.size}"
+        text += f", resized to {self.size}x{self.size}"
+        if self.equalised:
+            text += ", histogram-equalised and stretched (2nd-98th percentile)"
+        return text
 
 
 CT_ICH_INPUT = NetworkInput(head_span=CT_ICH_HEAD_SPAN)
@@ -115,6 +120,18 @@ def resize_slices(slices: np.ndarray, size: int) -> np.ndarray:
         shrinking = image.shape[0] > size or image.shape[1] > size
         interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
         out[i] = cv2.resize(image, (size, size), interpolation=interpolation)
+    return out
+
+
+def equalise_and_stretch(slices: np.ndarray) -> np.ndarray:
+    """The reference notebook's contrast step, slice by slice: histogram equalisation, then the
+    2nd-98th percentile stretched to 0-1. (z, h, w) in [0, 1] -> same, float32."""
+    out = np.empty(slices.shape, dtype=np.float32)
+    for i, image in enumerate(slices):
+        grey = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+        equalised = cv2.equalizeHist(grey).astype(np.float32) / 255.0
+        low, high = np.percentile(equalised, (2, 98))
+        out[i] = np.clip((equalised - low) / max(high - low, 1e-6), 0.0, 1.0)
     return out
 
 
@@ -194,6 +211,8 @@ def study_views(study, spec: NetworkInput = CT_ICH_INPUT, with_bone: bool = True
     square: the part of the frame the network reads (study_square), None for all of it.
     """
     brain = network_view(study.voxels, study.units, spec.size, study.export_window, spec.brain_window, square)
+    if spec.equalised:
+        brain = equalise_and_stretch(brain)
     if spec.bone_window is None:
         return brain, None
     if not with_bone:

@@ -15,6 +15,13 @@ class ModelInfo:
     threshold: float  # probability above which a voxel is hemorrhage
     detection_threshold: float  # slice score above which a slice counts as positive
     preprocessing: str  # one line for the report
+    file: str = ""  # its name among the shipped models (models/<file>.keras), as --model and the Model menu say it
+
+    @property
+    def label(self) -> str:
+        """'ich_unet25d, version 2.1 (ich_unet25d_final)': which network drew the mask, for every output."""
+        text = f"{self.name}, version {self.version}"
+        return f"{text} ({self.file})" if self.file and self.file != self.name else text
 
 
 @dataclass

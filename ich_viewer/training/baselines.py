@@ -1,8 +1,14 @@
-"""The comparison tables: the reference notebook's protocol, baselines on a patient-wise
-fold, and inference cost against the reference U-Net.
+"""The comparison with the reference notebook's two networks (notebook_recipe.py), and inference cost.
 
-These read the training runs in runs/ (the baselines are not shipped: the
-reference U-Net alone would take 30 MB); `evaluate` stores the tables in
+- The notebook's protocol: its random split of the balanced pool, pixel by
+  pixel at 160 x 160, twice: as the notebook counted (every test slice,
+  augmented copies of training slices included) and on the original slices
+  only. Ours (trained on the same original training slices) on the latter.
+- Patient-wise folds 0 and 1: every held-out patient through the engine, as
+  the viewer runs each network, with per-patient Dice, slice AUC and
+  patient detection. The difference between the two is a slice split's leak.
+
+These read the training runs in runs/; `evaluate` stores the tables in
 models/baselines.json so the model card can be rebuilt without them.
 """
 
@@ -17,13 +23,28 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ich_viewer.segmentation.engine import SegmentationEngine
+from ich_viewer.segmentation.model_file import shipped_network_path
 from ich_viewer.segmentation.preprocessing import NETWORK_SIZE, network_batch
 from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import PreparedPatient, prepare_all
+from ich_viewer.training.evaluate import outcome_of, scan_patient, summarise
 from ich_viewer.training.folds import load_folds
-from ich_viewer.training.metrics import PixelTally, dice
-from ich_viewer.training.plan import NETWORK_VERSION, all_runs, notebook_split
+from ich_viewer.training.metrics import PixelTally
+from ich_viewer.training.notebook_recipe import (
+    NOTEBOOK_SIZE,
+    NOTEBOOK_THRESHOLDS,
+    SlicePool,
+    notebook_data,
+    notebook_runs,
+    originals,
+    run_summary,
+    write_run_manifest,
+)
+from ich_viewer.training.plan import NETWORK_VERSION
 from ich_viewer.training.train import TrainConfig
+
+OURS_ON_NOTEBOOK_SPLIT = "notebook_ich_unet25d"
 
 BATCH = 16
 
@@ -53,56 +74,107 @@ def predict_slices(model, config: TrainConfig, patient: PreparedPatient, indices
     return out
 
 
-def notebook_protocol(model, config, prepared: list[PreparedPatient]) -> dict:
-    _, test = notebook_split([len(p.images) for p in prepared])
+def _probabilities(model, images: np.ndarray) -> np.ndarray:
+    """A 160 x 160 network's probabilities for notebook-prepared slices (n, 160, 160)."""
+    out = [np.asarray(model(images[s:s + BATCH, ..., None], training=False))[..., 0]
+           for s in range(0, len(images), BATCH)]
+    return np.concatenate(out) if out else np.zeros((0, *images.shape[1:]), np.float32)
+
+
+def _tally(probability: np.ndarray, masks: np.ndarray) -> dict:
     tally = PixelTally()
-    for i, patient in enumerate(prepared):
-        indices = [z for j, z in test if j == i]
-        if indices:
-            tally.add(predict_slices(model, config, patient, indices), patient.masks[indices])
-    return {"test_slices": len(test), **tally.summary()}
+    tally.add(probability, masks)
+    return {"slices": len(masks), **tally.summary()}
 
 
-def patient_fold(model, config, prepared: list[PreparedPatient], fold: int) -> dict:
+def _ours_on_notebook_test(run_dir: Path, prepared: list[PreparedPatient], test: SlicePool) -> np.ndarray:
+    """Our notebook-split network's probabilities for the test pool's original slices, on its 160 grid."""
+    model, config = load_run(run_dir)
+    pairs = [(i, z) for i, p in enumerate(prepared) for z in range(len(p.images))]
+    wanted = [pairs[k] for k in test.source]
+    out = []
+    for i, z in wanted:
+        prob = predict_slices(model, config, prepared[i], [z])[0]
+        out.append(cv2.resize(prob, (NOTEBOOK_SIZE,) * 2, interpolation=cv2.INTER_AREA))
+    return np.stack(out)
+
+
+def notebook_protocol(patients, runs_dir: Path) -> dict:
+    """Pixel figures on the notebook's test split, at 160 x 160: every network on the original
+    test slices, the notebook's own also on every test slice as it counted them (copies included)."""
+    pool = originals(patients)
+    test = notebook_data(pool).test
+    is_original = ~test.augmented
+    rows = {}
+    for run in notebook_runs():
+        run_dir = runs_dir / run.name
+        if run.held_out_fold is None and (run_dir / "final.keras").exists():
+            model, _ = load_notebook_run(run_dir)
+            prob = _probabilities(model, test.images)
+            rows[run.name] = {"as_notebook_counted": _tally(prob, test.masks),
+                              "original_slices": _tally(prob[is_original], test.masks[is_original]),
+                              "training": run_summary(run_dir), "parameters": int(model.count_params())}
+    ours = runs_dir / OURS_ON_NOTEBOOK_SPLIT
+    if (ours / "final.keras").exists():
+        prepared = list(prepare_all(patients, cache=runs_dir / "ct_ich_256.npz").values())
+        originals_only = test.subset(np.flatnonzero(is_original))
+        prob = _ours_on_notebook_test(ours, prepared, originals_only)
+        rows[OURS_ON_NOTEBOOK_SPLIT] = {"original_slices": _tally(prob, originals_only.masks),
+                                        "network_version": NETWORK_VERSION}
+    return rows
+
+
+def load_notebook_run(run_dir: Path):
+    import keras  # noqa: PLC0415
+
+    return keras.models.load_model(run_dir / "final.keras", compile=False), run_summary(run_dir)
+
+
+FOLD_KEYS = ("per_patient_dice_mean", "pooled_dice", "slice_auc", "patient_auc", "patients_detected",
+             "negatives_cleared", "n_patients", "n_patients_with_hemorrhage")
+
+
+def patient_folds(patients, runs_dir: Path, folds_scored=(0, 1)) -> dict:
+    """Held-out patients of these folds through the engine, as the viewer runs each network: the
+    baselines by their runs' manifests (the notebook's reading: 0.5, no rules), ours by the shipped
+    fold networks (their own thresholds and skull rule, and once more with the notebook's reading)."""
     folds = load_folds()
-    tally = PixelTally()
-    dices = []
-    for patient in prepared:
-        if folds[patient.patient] != fold:
-            continue
-        prob = predict_slices(model, config, patient, range(len(patient.images)))
-        tally.add(prob, patient.masks)
-        if patient.masks.any():
-            dices.append(dice(prob >= 0.5, patient.masks))
-    return {"fold": fold, "per_patient_dice_mean": float(np.mean(dices)), "patients_with_hemorrhage": len(dices),
-            **tally.summary()}
+    tables: dict = {}
+    outcomes: dict[str, list] = {}
+    for fold in folds_scored:
+        held_out = [p for p in patients if folds[p.patient] == fold]
+        engines = {"ich_unet25d": SegmentationEngine(shipped_network_path(f"fold{fold}"), force_cpu=True)}
+        for run in notebook_runs():
+            run_dir = runs_dir / run.name
+            if run.held_out_fold == fold and (run_dir / "final.keras").exists():
+                write_run_manifest(run, run_dir)
+                engines[run.config.architecture] = SegmentationEngine(run_dir / "final.keras", force_cpu=True)
+                tables.setdefault(run.config.architecture, {}).setdefault("training", {})[f"fold{fold}"] = \
+                    run_summary(run_dir)
+        for name, engine in engines.items():
+            for patient in held_out:
+                scan = scan_patient(engine, patient, fold)
+                outcomes.setdefault(name, []).append(outcome_of(scan, engine))
+                if name == "ich_unet25d":
+                    outcomes.setdefault("ich_unet25d_notebook_reading", []).append(
+                        outcome_of(scan, engine, NOTEBOOK_THRESHOLDS))
+    for name, scored in outcomes.items():
+        summary = summarise(scored)
+        tables.setdefault(name, {}).update({k: summary[k] for k in FOLD_KEYS})
+        tables[name]["folds"] = sorted({o.fold for o in scored})
+    return tables
 
 
 def baseline_tables(data: Path, runs_dir: Path) -> dict:
-    """Tables for every finished comparison run in runs_dir (empty when there are none)."""
-    # The notebook's protocol, and everything held out on fold 0 (ours before and after
-    # refinement, and both baselines); the other folds are in the cross-validation.
-    runs = [r for r in all_runs() if r.notebook_split or r.held_out_fold == 0]
-    finished = [r for r in runs if (runs_dir / r.name / "final.keras").exists()]
-    if not finished:
-        return {}
-    prepared = list(prepare_all(read_patients(data), cache=runs_dir / "ct_ich_256.npz").values())
-    tables: dict = {"note": "pixel metrics on the 256 x 256 network grid; see the model card for budgets"}
-    for run in finished:
-        model, config = load_run(runs_dir / run.name)
-        if run.notebook_split:
-            table = notebook_protocol(model, config, prepared)
-        else:
-            table = patient_fold(model, config, prepared, run.held_out_fold)
-        table["training"] = {"epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
-                             "batch_size": config.batch_size, "learning_rate": config.learning_rate,
-                             "loss": config.loss, "input_size": config.input_size,
-                             "augment": config.augment, "parameters": int(model.count_params()),
-                             "continues": run.refines}
-        if config.architecture == "ich_unet25d":
-            table["network_version"] = NETWORK_VERSION
-        tables[run.name] = table
-    return tables
+    """Both protocols for every finished notebook-recipe run in runs_dir (empty when there are none)."""
+    patients = read_patients(data)
+    tables = {
+        "note": ("notebook protocol: pixel figures on the notebook's 160 x 160 grid; patient folds: held-out "
+                 "patients through the engine at 650 x 650"),
+        "notebook_protocol": notebook_protocol(patients, runs_dir),
+        "patient_folds": patient_folds(patients, runs_dir),
+    }
+    return tables if tables["notebook_protocol"] else {}
 
 
 def median_seconds(call, repeats: int) -> float:
@@ -118,26 +190,31 @@ def median_seconds(call, repeats: int) -> float:
 def inference_cost(repeats: int = 5) -> dict:
     """ms per 512 x 512 slice and per 30-slice study, same run: ours (version 2: bone channel, framed
     on the head, skull rule, 3-D lesions), ours as version 1 ran (3 channels, whole frame, neither rule)
-    and the reference U-Net."""
+    and the notebook's two networks at their shipped widths, each with its own pre- and postprocessing."""
     from ich_viewer.segmentation.engine import compiled  # noqa: PLC0415
     from ich_viewer.segmentation.model_file import Thresholds  # noqa: PLC0415
-    from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa: PLC0415
+    from ich_viewer.segmentation.networks import ich_unet25d  # noqa: PLC0415
     from ich_viewer.segmentation.postprocessing import postprocess  # noqa: PLC0415
     from ich_viewer.segmentation.preprocessing import (  # noqa: PLC0415
         CT_ICH_INPUT,
         network_batch,
         study_square,
         study_views,
-        to_unit_range,
     )
     from ich_viewer.study.model import Study, Units  # noqa: PLC0415
+    from ich_viewer.training.notebook_recipe import (  # noqa: PLC0415
+        NOTEBOOK_INPUT,
+        NOTEBOOK_TWO_BRANCH,
+        NOTEBOOK_UNET,
+        build,
+    )
 
     rng = np.random.default_rng(0)
     volume = rng.integers(-1000, 1500, (30, 512, 512)).astype(np.float32)
     # All run the way the engine runs ours: as one compiled graph.
     network, version_1 = ich_unet25d(), ich_unet25d(channels=3)
     ours, ours_v1 = compiled(network, NETWORK_SIZE), compiled(version_1, NETWORK_SIZE)
-    reference = compiled(reference_unet(), 160)
+    notebook = {c.architecture: compiled(build(c), NOTEBOOK_SIZE) for c in (NOTEBOOK_UNET, NOTEBOOK_TWO_BRANCH)}
     version_1_input = replace(CT_ICH_INPUT, bone_window=None, head_span=None)
 
     def run_ours(volume, forward=ours, spec=CT_ICH_INPUT, thresholds=Thresholds()):
@@ -150,23 +227,23 @@ def inference_cost(repeats: int = 5) -> dict:
     def run_version_1(volume):
         return run_ours(volume, ours_v1, version_1_input, Thresholds(min_lesion_px=6, inside_skull_only=False))
 
-    def run_reference(volume):
-        x = to_unit_range(volume, Units.HU)
-        x = np.stack([cv2.resize(s, (160, 160), interpolation=cv2.INTER_AREA) for s in x])[..., None]
-        prob = np.asarray(reference(x))[..., 0]
-        return [cv2.resize(p, (512, 512)) >= 0.5 for p in prob]
+    def run_notebook(volume, forward):
+        brain, _ = study_views(Study(volume, Units.HU, None, "."), NOTEBOOK_INPUT)
+        prob = np.asarray(forward(brain[..., None]))[..., 0]
+        return postprocess(prob, brain, None, volume.shape[1:], NOTEBOOK_THRESHOLDS, None)
 
     figures = {}
-    for name, run in (("ich_unet25d", run_ours), ("ich_unet25d_v1", run_version_1),
-                      ("reference_unet", run_reference)):
+    runs = [("ich_unet25d", run_ours), ("ich_unet25d_v1", run_version_1)]
+    runs += [(name, lambda v, f=forward: run_notebook(v, f)) for name, forward in notebook.items()]
+    for name, run in runs:
         figures[name] = {
             "ms_per_slice_single": 1000 * median_seconds(lambda r=run: r(volume[:1]), repeats),
             "ms_per_30_slice_study": 1000 * median_seconds(lambda r=run: r(volume), repeats),
         }
         figures[name]["ms_per_slice_in_study"] = figures[name]["ms_per_30_slice_study"] / 30
-    study_ms = {name: figures[name]["ms_per_30_slice_study"] for name in ("ich_unet25d", "ich_unet25d_v1",
-                                                                          "reference_unet")}
-    figures["speedup_vs_reference"] = study_ms["reference_unet"] / study_ms["ich_unet25d"]
+    study_ms = {name: figures[name]["ms_per_30_slice_study"] for name, _ in runs}
+    for name, _ in runs:
+        figures[name]["time_relative_to_ours"] = study_ms[name] / study_ms["ich_unet25d"]
     figures["slowdown_vs_version_1"] = study_ms["ich_unet25d"] / study_ms["ich_unet25d_v1"]
     # What compiling buys ours, against calling its layers one by one.
     layer_by_layer = median_seconds(lambda: run_ours(volume, lambda x: network(x, training=False)), repeats)

@@ -24,6 +24,9 @@ def add_evaluate_parser(sub) -> None:
     p.add_argument("--runs-dir", type=Path, default=Path("runs"),
                    help="baseline and notebook-protocol runs, when present")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--baselines-only", action="store_true",
+                   help="re-measure only the notebook baselines and the inference cost; keep the stored "
+                        "cross-validation of the shipped networks")
     p.set_defaults(run=_evaluate)
 
 
@@ -37,4 +40,4 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from ich_viewer.training.evaluate import evaluate_all  # noqa: PLC0415
 
-    return evaluate_all(args.data or paths.ct_ich_dir(), args.runs_dir, args.threads)
+    return evaluate_all(args.data or paths.ct_ich_dir(), args.runs_dir, args.threads, args.baselines_only)

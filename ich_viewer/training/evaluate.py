@@ -279,25 +279,15 @@ def _lesions(scan: Scan, thresholds: Thresholds) -> decision.PatientLesions:
     return decision.PatientLesions(scan.patient.patient, scan.fold, bool(scan.reference.any()), sizes, peaks)
 
 
-def merged_baselines(earlier: dict, measured: dict) -> dict:
-    """This run's comparison tables over the stored ones; a stored row of an older version of
-    our network that a new one replaces is kept beside it as NAME_vVERSION."""
-    merged = dict(earlier)
-    for name, table in measured.items():
-        old = merged.get(name)
-        if isinstance(old, dict) and old.get("network_version") != table.get("network_version"):
-            merged[f"{name}_v{old.get('network_version', '1.0')}"] = {**old, "network_version": old.get(
-                "network_version", "1.0")}
-        merged[name] = table
-    return merged
-
-
-def evaluate_all(data: Path, runs_dir: Path, threads: int | None) -> int:
-    from ich_viewer.training.baselines import baseline_tables, inference_cost  # noqa: PLC0415
-    from ich_viewer.training.model_card import write_model_card  # noqa: PLC0415
+def evaluate_all(data: Path, runs_dir: Path, threads: int | None, baselines_only: bool = False) -> int:
+    """The whole evaluation; baselines_only: re-measure the baseline comparison and the inference
+    cost only, keeping the stored cross-validation (models/metrics.json) of the shipped networks."""
     from ich_viewer.training.train import configure_tensorflow  # noqa: PLC0415
 
     configure_tensorflow(threads)
+    if baselines_only:
+        metrics = json.loads((paths.models_dir() / "metrics.json").read_text())
+        return _write_evaluation(metrics, data, runs_dir)
     metrics = summarise(native_cross_validation(data, runs_dir))
     metrics["decision_thresholds"] = {
         name: asdict(read_manifest(shipped_network_path(name)).thresholds)
@@ -309,10 +299,18 @@ def evaluate_all(data: Path, runs_dir: Path, threads: int | None) -> int:
             summary = summarise(cross_validate(data, condition))
             rows[condition.name] = {"description": condition.description, **robustness_row_of(summary)}
     metrics["robustness"] = rows
+    return _write_evaluation(metrics, data, runs_dir)
+
+
+def _write_evaluation(metrics: dict, data: Path, runs_dir: Path) -> int:
+    """Add the inference cost and the baseline tables; write metrics.json, baselines.json, the model card."""
+    from ich_viewer.training.baselines import baseline_tables, inference_cost  # noqa: PLC0415
+    from ich_viewer.training.model_card import write_model_card  # noqa: PLC0415
+
     metrics["inference_cost"] = inference_cost()
     baselines_file = paths.models_dir() / "baselines.json"
     earlier = json.loads(baselines_file.read_text()) if baselines_file.exists() else {}
-    baselines = merged_baselines(earlier, baseline_tables(data, runs_dir))
+    baselines = baseline_tables(data, runs_dir) or earlier  # without runs, keep the stored tables
     baselines_file.write_text(json.dumps(_clean(baselines), indent=1) + "\n")
     metrics["baselines"] = baselines
     (paths.models_dir() / "metrics.json").write_text(json.dumps(_clean(metrics), indent=1) + "\n")

@@ -83,9 +83,17 @@ class PixelTally:
         (tn, fp), (fn, tp) = self.confusion
         f1_hem = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
         f1_bg = 2 * tn / (2 * tn + fp + fn) if tn + fp + fn else float("nan")
+        iou = tp / (tp + fp + fn) if tp + fp + fn else float("nan")
+        iou_background = tn / (tn + fp + fn) if tn + fp + fn else float("nan")
+        sensitivity = tp / (tp + fn) if tp + fn else float("nan")
+        specificity = tn / (tn + fp) if tn + fp else float("nan")
         return {
             "pixel_auc": binned_auc(self.hist_pos, self.hist_neg),
-            "iou": tp / (tp + fp + fn) if tp + fp + fn else float("nan"),
+            "iou": iou,
+            # Two other figures a notebook may have reported as "IoU" and "AUC": Keras's MeanIoU
+            # (both classes averaged) and the AUC of the thresholded mask ((sensitivity + specificity) / 2).
+            "mean_iou_two_classes": (iou + iou_background) / 2,
+            "auc_of_mask": (sensitivity + specificity) / 2,
             "confusion_matrix": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
             "f1_hemorrhage": f1_hem,
             "f1_background": f1_bg,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ich_viewer import paths
+
 from ich_viewer.segmentation.model_file import shipped_network_path, write_manifest
 from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import prepare_all
 from ich_viewer.training.folds import load_folds
+from ich_viewer.training.notebook_recipe import NotebookRun, train_notebook_runs, write_run_manifest
 from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, notebook_split
 from ich_viewer.training.train import OURS, REFINE, TUNE, configure_tensorflow, train_run
 
@@ -16,14 +19,15 @@ from ich_viewer.training.train import OURS, REFINE, TUNE, configure_tensorflow, 
 def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, ship: bool) -> int:
     configure_tensorflow(threads)
     patients = read_patients(data)
-    print(f"preparing {len(patients)} patients ...", flush=True)
-    prepared = prepare_all(patients, cache=runs_dir / "ct_ich_256.npz")
     folds = load_folds()
     runs = [r for r in all_runs() if not only or r.name in only]
+    if runs:
+        print(f"preparing {len(patients)} patients ...", flush=True)
+        prepared = prepare_all(patients, cache=runs_dir / "ct_ich_256.npz")
     for run in runs:
         if run.notebook_split:
             ordered = list(prepared.values())
-            train_slices, _ = notebook_split([len(p.images) for p in ordered])
+            train_slices, _ = notebook_split(ordered)
             train_run(run.config, ordered, runs_dir / run.name, log=_log, slices=train_slices)
         else:
             chosen = [p for n, p in prepared.items() if folds[n] != run.held_out_fold]
@@ -34,6 +38,10 @@ def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, 
             train_run(run.config, chosen, runs_dir / run.name, log=_log, start_from=start, hard_examples=hard)
         if ship and run.ships_as:
             ship_network(runs_dir / run.name / "final.keras", run.ships_as)
+    trained = train_notebook_runs(patients, folds, runs_dir, only, log=_log)
+    if ship:
+        for run in (r for r in trained if r.ships):
+            ship_notebook_network(run, runs_dir / run.name)
     return 0
 
 
@@ -59,6 +67,14 @@ def ship_network(source: Path, name: str) -> None:
     write_manifest(target, NETWORK_NAME, NETWORK_VERSION, training_description(name))
     stale = target.with_name(target.name + ".sha256")  # version 1 kept the checksum apart
     stale.unlink(missing_ok=True)
+    _log(f"shipped {target.name}")
+
+
+def ship_notebook_network(run: NotebookRun, run_dir: Path) -> None:
+    """models/<architecture>.keras and its manifest, for a finished notebook-recipe run."""
+    target = paths.models_dir() / f"{run.config.architecture}.keras"
+    shutil.copyfile(run_dir / "final.keras", target)
+    write_run_manifest(run, run_dir, target)
     _log(f"shipped {target.name}")
 
 

@@ -42,14 +42,6 @@ REFINE = replace(OURS, epochs=10, learning_rate=5e-4, final_learning_rate=1e-5, 
 # Version 2.1: a second refinement of the refined network, on its own remaining
 # hard examples, with the narrower exporter augmentation (augment.py).
 TUNE = replace(OURS, epochs=12, learning_rate=3e-4, final_learning_rate=1e-5, seed=9)
-# The reference notebook's recipe: 160 x 160 input, binary cross-entropy, Adam 1e-5,
-# no augmentation. CPU budget capped (stated in the model card).
-REFERENCE_UNET = TrainConfig(architecture="reference_unet", input_size=160, crop=160, channels=1,
-                             loss="bce", learning_rate=1e-5, final_learning_rate=1e-5,
-                             epochs=4, steps_per_epoch=40, augment=False)
-TWO_BRANCH = TrainConfig(architecture="two_branch_net", input_size=160, crop=160, channels=1,
-                         loss="bce", learning_rate=1e-5, final_learning_rate=1e-5,
-                         epochs=4, steps_per_epoch=40, augment=False)
 
 
 def configure_tensorflow(threads: int | None = None) -> None:

@@ -133,7 +133,7 @@ def _provenance(review: Review, identity: str, kept_by_reader: bool) -> dict:
         "study": identity,
         "source": str(review.study.source),
         "description": review.study.description,
-        "model": {"name": model.name, "version": model.version, "sha256": model.sha256},
+        "model": {"name": model.name, "file": model.file, "version": model.version, "sha256": model.sha256},
         "model_voxels": int(review.result.mask.sum()),
         "voxels_added_by_reader": edits.voxels_added,
         "voxels_erased_by_reader": edits.voxels_removed,

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ich_viewer.analysis import HemorrhageFindings, Lesion, MaskEdits
 from ich_viewer.report import formatting as fmt
+from ich_viewer.segmentation.result import ModelInfo
 from ich_viewer.study.model import Study
 from ich_viewer.ui.overlay import MODEL_COLOUR
 from ich_viewer.ui.panels import value_label
@@ -210,7 +211,7 @@ class FindingsPanel(QWidget):
     lesion_accepted = Signal(int)
     lesion_rejected = Signal(int)
 
-    ROWS = ("Hemorrhage", "Lesions", "Volume", "Slices involved", "Largest area", "Edited")
+    ROWS = ("Hemorrhage", "Lesions", "Volume", "Slices involved", "Largest area", "Edited", "Model")
     LABELS = {"Volume": "Total volume"}
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -273,10 +274,11 @@ class FindingsPanel(QWidget):
         self.details.hide()
 
     def show_findings(self, study: Study, findings: HemorrhageFindings, edits: MaskEdits | None = None,
-                      accepted: set[int] | None = None) -> None:
+                      accepted: set[int] | None = None, model: ModelInfo | None = None) -> None:
         self.message.hide()
         self.details.show()
         self._show_numbers(study, findings)
+        self.values["Model"].setText(model.label if model else "none (mask not drawn by a model)")
         self._show_edits(edits)
         self.lesion_table.show_lesions(study, findings.lesions, accepted or set())
         for widget in (self.lesion_title, self.lesion_table):

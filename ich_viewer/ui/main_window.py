@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from ich_viewer.export.atomic import ExportError
 from ich_viewer.segmentation.engine import SegmentationEngine
+from ich_viewer.segmentation.model_file import DEFAULT_MODEL, shipped_models
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study
@@ -94,6 +95,17 @@ TOOLBAR_LABELS = {"fit": "Fit", "reset": "Reset", "toggle_overlay": "Overlay", "
 
 # The network; tests (and other front ends) pass their own engine_factory instead.
 default_engine_factory = SegmentationEngine
+MODEL_LABELS = {
+    DEFAULT_MODEL: "ICH Viewer's network (ich_unet25d, all 82 patients)",
+    "reference_unet": "Baseline: the reference notebook's U-Net",
+    "two_branch_net": "Baseline: the reference notebook's two-branch network",
+}
+
+
+def viewer_models() -> list[str]:
+    """The shipped networks a reader can choose, ours first."""
+    names = [name for name in shipped_models() if "_fold" not in name]
+    return sorted(names, key=lambda name: (name != DEFAULT_MODEL, name))
 
 # The actions that need a segmentation on screen, and those that need only a study.
 # (H, N and P stay on and say what is missing: a reader may press them before segmenting.)
@@ -135,7 +147,7 @@ class MainWindow(QMainWindow):
         self.segmentation_status = SegmentationStatus()
         self.segmentation = SegmentationControl(
             engine_factory or default_engine_factory, self.segmentation_status,
-            lambda: self.settings.force_cpu, self,
+            lambda: self.settings.force_cpu, self, model_name=lambda: self.settings.model_name,
         )
         self._after_slice_paint = AfterNextPaint(self.slice_view.graphics.viewport())
         self._idle_model_load = QTimer(self, singleShot=True, interval=IDLE_MODEL_LOAD_MS)
@@ -416,9 +428,44 @@ class MainWindow(QMainWindow):
         segmentation_menu = bar.addMenu("&Segmentation")
         self._add_group(segmentation_menu, a, ("segment", "cancel_segmentation"))
         segmentation_menu.addActions([a["auto_segment"], a["force_cpu"]])
+        segmentation_menu.addSeparator()
+        self.model_menu = self._build_model_menu(segmentation_menu.addMenu("Model"))
 
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([a["show_shortcuts"], a["about"]])
+
+    def _build_model_menu(self, menu: QMenu) -> QMenu:
+        """One exclusive choice per shipped network (the cross-validation fold networks are for
+        evaluation, and stay with `--model`)."""
+        group = QActionGroup(self)
+        for name in viewer_models():
+            action = menu.addAction(MODEL_LABELS.get(name, name))
+            action.setData(name)
+            action.setCheckable(True)
+            action.setChecked(name == self.settings.model_name)
+            action.setToolTip(f"Segment with models/{name}.keras")
+            group.addAction(action)
+        group.triggered.connect(lambda action: self.choose_model(action.data()))
+        self._model_actions = group
+        return menu
+
+    def choose_model(self, name: str) -> None:
+        """Segment with another shipped network from now on; the study on screen is segmented again."""
+        if name == self.settings.model_name:
+            return
+        if self.review is not None and not self.may_discard_review("segmenting with another model"):
+            self._check_chosen_model()
+            return
+        self.settings.model_name = name
+        self._check_chosen_model()
+        self.segmentation.switch_model()
+        self._tell(f"Model: {MODEL_LABELS.get(name, name)}")
+        if self.study is not None:
+            self._segment(self.study)
+
+    def _check_chosen_model(self) -> None:
+        for action in self._model_actions.actions():
+            action.setChecked(action.data() == self.settings.model_name)
 
     @staticmethod
     def _add_group(menu: QMenu, actions: dict[str, QAction], names: tuple[str, ...]) -> None:
@@ -720,7 +767,8 @@ class MainWindow(QMainWindow):
 
     def _show_review(self) -> None:
         review = self.review
-        self.findings_panel.show_findings(review.study, review.findings, review.edits, review.accepted_numbers())
+        self.findings_panel.show_findings(review.study, review.findings, review.edits, review.accepted_numbers(),
+                                          review.result.model)
         self.findings_panel.show_current_slice(self.slice_view.slice_index)
         self.setWindowModified(review.edited)
         self._update_actions()

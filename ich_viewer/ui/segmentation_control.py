@@ -14,6 +14,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
+from ich_viewer.segmentation.engine import default_model_path
+from ich_viewer.segmentation.model_file import DEFAULT_MODEL, model_path
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.model import Study
 from ich_viewer.ui.worker import SegmentationService
@@ -101,9 +103,10 @@ class SegmentationControl(QObject):
     model_ready = Signal(str)  # device
 
     def __init__(self, engine_factory, status: SegmentationStatus, force_cpu: Callable[[], bool],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, model_name: Callable[[], str] = lambda: DEFAULT_MODEL) -> None:
         super().__init__(parent)
         self._engine_factory = engine_factory
+        self._model_name = model_name
         self._status = status
         self._force_cpu = force_cpu
         self._service: SegmentationService | None = None
@@ -151,8 +154,27 @@ class SegmentationControl(QObject):
             self._service.shutdown()
             self._service = None
 
+    def switch_model(self) -> None:
+        """Let the loaded network go: the next segmentation loads the one model_name() now names."""
+        if self._service is not None:
+            self.cancel()
+            self._service.shutdown()
+            self._service = None
+        self.device, self.model_error = None, None
+        self._status.show_device("not loaded")
+
+    def _engine_for_chosen_model(self):
+        """The factory the worker calls, bound to the chosen model. An unknown name fails the load with
+        the list of models; a missing default model, with the engine's own advice to reinstall."""
+        name, factory = self._model_name(), self._engine_factory
+
+        def engine(force_cpu=False):
+            path = default_model_path() if name == DEFAULT_MODEL else model_path(name)
+            return factory(model_path=path, force_cpu=force_cpu)
+        return engine
+
     def _start_service(self) -> SegmentationService:
-        service = SegmentationService(self, engine_factory=self._engine_factory)
+        service = SegmentationService(self, engine_factory=self._engine_for_chosen_model())
         service.model_ready.connect(self._on_model_ready)
         service.model_failed.connect(self._on_model_failed)
         service.progress.connect(lambda _rid, done, total: self._status.show_progress(done, total))

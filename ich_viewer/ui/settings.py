@@ -13,6 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
+from ich_viewer.segmentation.model_file import DEFAULT_MODEL
+
 ORGANIZATION = "ICH Viewer"
 APPLICATION = "ICH Viewer"
 MAX_RECENT = 10
@@ -84,6 +86,15 @@ class ViewerSettings:
                          "Segment every study as soon as it is on screen (the reader's usual flow).")
     force_cpu = _flag("segmentation/force_cpu", False,
                       "Never use a GPU (read when the model loads, i.e. once per start).")
+
+    @property
+    def model_name(self) -> str:
+        """The shipped network the viewer segments with (its name in models/, as --model takes it)."""
+        return str(self._store.value("segmentation/model", DEFAULT_MODEL, type=str))
+
+    @model_name.setter
+    def model_name(self, name: str) -> None:
+        self._store.setValue("segmentation/model", name)
 
     @property
     def brush_radius(self) -> int:

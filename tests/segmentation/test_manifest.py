@@ -91,7 +91,17 @@ def test_shipped_models_are_listed_by_name_and_found_by_it():
     from ich_viewer.segmentation.model_file import model_path, shipped_models, shipped_network_path
 
     models = shipped_models()
-    assert set(models) == {"ich_unet25d_final", *(f"ich_unet25d_fold{k}" for k in range(5))}
+    assert set(models) == {"ich_unet25d_final", *(f"ich_unet25d_fold{k}" for k in range(5)),
+                           "reference_unet", "two_branch_net"}
     assert model_path("ich_unet25d_final") == shipped_network_path("final")
+    assert model_path("two_branch_net").name == "two_branch_net.keras"
     with pytest.raises(ModelFileError, match="the models are: ich_unet25d_final, ich_unet25d_fold0"):
-        model_path("reference_unet")
+        model_path("reference-unet")
+
+
+def test_a_manifest_without_the_contrast_step_reads_as_without_it():
+    from ich_viewer.segmentation.model_file import _from_record, shipped_network_path
+
+    record = json.loads(manifest_path(shipped_network_path("final")).read_text())
+    record["input"].pop("equalised", None)  # as the manifests written before the notebook's networks
+    assert not _from_record(record).input.equalised

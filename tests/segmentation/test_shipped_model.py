@@ -22,6 +22,7 @@ from ich_viewer.training.folds import N_FOLDS
 from ich_viewer.training.metrics import dice
 
 SHIPPED = ["final"] + [f"fold{k}" for k in range(N_FOLDS)]
+DICE_OF_A_BASELINE = 0.3  # set from the measured slice Dice (closing note of issue 11)
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +211,17 @@ def test_no_outline_below_the_brain_of_a_normal_head(ct_ich_dir, patient_number,
     fold = load_folds()[patient_number]
     result = SegmentationEngine(shipped_network_path(f"fold{fold}"), force_cpu=True).segment(study)
     assert not result.mask[z - near.start].any(), f"{result.mask[z - near.start].sum()} px outlined"
+
+
+@pytest.mark.parametrize("name", ["reference_unet", "two_branch_net"])
+def test_each_notebook_network_loads_by_its_manifest_and_finds_the_large_hemorrhage(name, ct_ich_dir):
+    from ich_viewer.segmentation.model_file import model_path
+
+    engine = SegmentationEngine(model_path(name), force_cpu=True)
+    patient = next(p for p in read_patients(ct_ich_dir) if p.patient == 66)
+    result = engine.segment(study_of(patient))
+    z = patient.slice_numbers.index(19)
+    assert result.model.name == name and result.model.file == name  # outputs name the network
+    assert engine.manifest.input.equalised and not engine.manifest.thresholds.inside_skull_only
+    assert result.slice_scores[z] >= result.model.detection_threshold
+    assert dice(result.mask[z], patient.load_masks()[z]) > DICE_OF_A_BASELINE

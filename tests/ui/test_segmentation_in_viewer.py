@@ -25,6 +25,7 @@ from ui_support import (
     N_ROWS,
     N_SLICES,
     SPACING_MM,
+    FakeEngine,
     fake_engine,
     known_mask,
     known_model_mask,
@@ -224,7 +225,7 @@ def test_an_engine_error_is_shown_and_the_viewer_keeps_working(qtbot, make_windo
 
 
 def test_a_missing_model_is_told_once_and_studies_still_open(qtbot, make_window, messages):
-    def no_model(force_cpu=False):
+    def no_model(force_cpu=False, model_path=None):
         raise OSError("models/ich_unet25d_final.keras: network file not found")
 
     win = make_window(no_model)
@@ -255,9 +256,9 @@ def test_segmentation_settings_are_remembered_and_force_cpu_reaches_the_engine(q
     assert not ViewerSettings().auto_segment and ViewerSettings().force_cpu
     asked = []
 
-    def recording(force_cpu=False):
+    def recording(force_cpu=False, model_path=None):
         asked.append(force_cpu)
-        return fake_engine()(force_cpu)
+        return fake_engine()(force_cpu, model_path)
 
     later = make_window(recording, auto=False)
     assert later.actions_by_name["force_cpu"].isChecked()
@@ -287,3 +288,37 @@ def test_one_or_two_slices_show_no_volume_but_the_reason_and_no_plot(segmented, 
     assert "mL" not in volume and "at least 3 slices" in volume
     assert win.review.findings.lesions[0].volume_ml is None
     assert not win.findings_panel.plot.isVisible()
+
+
+def test_the_model_menu_segments_the_study_again_with_the_chosen_network(make_window, qtbot):
+    asked_for = []
+
+    def factory(force_cpu=False, model_path=None):
+        asked_for.append(model_path)
+        return FakeEngine(force_cpu, model_path=model_path, mask_of=known_mask)
+
+    win = make_window(factory)
+    with qtbot.waitSignal(win.findings_changed, timeout=5000):
+        win.show_study(make_hu_study())
+    listed = [action.data() for action in win.model_menu.actions()]
+    assert listed[0] == "ich_unet25d_final" and {"reference_unet", "two_branch_net"} <= set(listed)
+    assert not any("_fold" in name for name in listed)  # the cross-validation networks stay with --model
+    assert texts(win)["Model"] == "fake, version 0 (ich_unet25d_final)"
+
+    with qtbot.waitSignal(win.findings_changed, timeout=5000):
+        win.choose_model("reference_unet")
+    assert asked_for[-1].name == "reference_unet.keras"
+    assert win.settings.model_name == "reference_unet"
+    assert texts(win)["Model"] == "fake, version 0 (reference_unet)"
+    assert [a.data() for a in win.model_menu.actions() if a.isChecked()] == ["reference_unet"]
+
+
+def test_a_model_chosen_earlier_and_since_removed_is_reported_with_the_models_there_are(make_window, qtbot,
+                                                                                        messages):
+    win = make_window(auto=False)
+    win.settings.model_name = "removed_model"
+    win.show_study(make_hu_study())
+    win.segment_study()
+    qtbot.waitUntil(lambda: win.segmentation.model_error is not None, timeout=5000)
+    assert "no model named 'removed_model'" in win.segmentation.model_error
+    assert "ich_unet25d_final" in win.segmentation.model_error

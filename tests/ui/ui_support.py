@@ -6,6 +6,7 @@ A module of its own (not conftest) so that test files can import it by name.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -84,14 +85,17 @@ class FakeEngine:
     mask_of(study) is the "model's" mask; the probability is FAKE_INSIDE on it, FAKE_OUTSIDE elsewhere.
     """
 
-    def __init__(self, force_cpu=False, mask_of=bright_voxels, delay_s=0.0, fail=None, device="CPU"):
+    def __init__(self, force_cpu=False, mask_of=bright_voxels, delay_s=0.0, fail=None, device="CPU",
+                 model_path=None):
         self.force_cpu = force_cpu
+        self.model_path = model_path
         self.device = device
-        self.info = FAKE_MODEL
+        # Named as the real engine names a model: by its file in models/.
+        self.info = replace(FAKE_MODEL, file=Path(model_path).stem) if model_path else FAKE_MODEL
         self.mask_of, self.delay_s, self.fail = mask_of, delay_s, fail
 
     def load(self):
-        return FAKE_MODEL
+        return self.info
 
     def segment(self, study, progress=None, is_cancelled=None):
         if self.fail:
@@ -104,12 +108,12 @@ class FakeEngine:
                 progress(z + 1, study.n_slices)
         mask = np.asarray(self.mask_of(study), bool)
         probability = np.where(mask, FAKE_INSIDE, FAKE_OUTSIDE).astype(np.float32)
-        return SegmentationResult(probability, mask, probability.max(axis=(1, 2)), FAKE_MODEL, self.device)
+        return SegmentationResult(probability, mask, probability.max(axis=(1, 2)), self.info, self.device)
 
 
 def fake_engine(**options):
     """An engine factory, as SegmentationService and MainWindow take it."""
-    return lambda force_cpu=False: FakeEngine(force_cpu, **options)
+    return lambda force_cpu=False, model_path=None: FakeEngine(force_cpu, model_path=model_path, **options)
 
 
 # -- mouse --------------------------------------------------------------------------------------
