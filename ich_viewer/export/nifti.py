@@ -110,12 +110,16 @@ def export_image_nifti(study: Study, dest: Path | str, allow_study_folder: bool 
 
 
 def export_mask_nifti(
-    study: Study, mask: np.ndarray, dest: Path | str, allow_study_folder: bool = False
+    study: Study, mask: np.ndarray, dest: Path | str, allow_study_folder: bool = False, drawn_by: str = ""
 ) -> Path:
-    """Write the bool (z, y, x) hemorrhage mask as a 0/1 uint8 .nii.gz on the study's grid."""
+    """Write the bool (z, y, x) hemorrhage mask as a 0/1 uint8 .nii.gz on the study's grid.
+
+    drawn_by: the model that drew it (ModelInfo.label), kept in the header's description.
+    """
     _check_nifti_destination(study, dest, allow_study_folder)
     _require_spacing(study)
     mask = np.asarray(mask)
     ensure_mask_fits(study.voxels.shape, mask, "NIfTI")
-    writer = _nifti_bytes_writer(mask.astype(np.uint8), study, "ICH Viewer hemorrhage mask (1)")
+    description = "ICH Viewer hemorrhage mask (1)" + (f"; model {drawn_by}" if drawn_by else "")
+    writer = _nifti_bytes_writer(mask.astype(np.uint8), study, description)
     return write_atomic(dest, writer)

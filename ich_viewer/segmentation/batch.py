@@ -104,7 +104,7 @@ def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
     findings = compute_study_findings(study, segmentation)
     out_dir.mkdir(parents=True, exist_ok=True)
     if study.spacing_mm is not None:
-        export_mask_nifti(study, segmentation.mask, out_dir / "mask.nii.gz")
+        export_mask_nifti(study, segmentation.mask, out_dir / "mask.nii.gz", drawn_by=segmentation.model.label)
     else:
         _write_png_masks(study, segmentation.mask, out_dir / "mask")
     export_findings_csv(study, findings, out_dir / "slices.csv")

@@ -15,6 +15,8 @@ def add_train_parser(sub) -> None:
     p.add_argument("--only", default="", help="comma-separated run names (default: all, in order)")
     p.add_argument("--threads", type=int, default=None, help="TensorFlow CPU threads")
     p.add_argument("--ship", action="store_true", help="copy finished fold/final networks to models/")
+    p.add_argument("--budget-minutes", type=float, default=None,
+                   help="CPU budget of each notebook-recipe run (a run stopped by a smaller one goes on)")
     p.set_defaults(run=_train)
 
 
@@ -34,7 +36,8 @@ def _train(args: argparse.Namespace) -> int:
     from ich_viewer.training.pipeline import train_all  # noqa: PLC0415
 
     only = [name for name in args.only.split(",") if name]
-    return train_all(args.data or paths.ct_ich_dir(), args.runs_dir, only, args.threads, args.ship)
+    return train_all(args.data or paths.ct_ich_dir(), args.runs_dir, only, args.threads, args.ship,
+                     args.budget_minutes)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -16,10 +16,11 @@ What the notebook did, and what this module does the same way:
 - binary cross-entropy, Adam, early stopping on the validation loss with the
   best weights kept.
 
-Deviations (stated in the model card): the U-Net's width (base 8 filters,
-not the notebook's 32) and the two-branch network's (base 16), so that
-each run fits the CPU budget below; a wall-clock budget per run, after which
-the best weights so far are kept and the state says so.
+Deviations (stated in the model card): the networks' widths, which the
+notebook does not state (8 filters in the U-Net's first level, 16 in the
+two-branch network's), chosen so that a run fits the CPU budget below; a
+wall-clock budget per run, after which the best weights so far are kept and
+the state says so (a larger budget later continues the run).
 
 A patient-wise run (held_out_fold) builds the same pool from the patients
 outside that fold only; its held-out patients are scored, never seen.
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -246,23 +247,29 @@ def augmented_batch(pool: SlicePool, indices, rng: np.random.Generator) -> tuple
 
 
 def train_notebook_run(config: NotebookConfig, data: NotebookData, run_dir: Path, log=print) -> Path:
-    """Train (or resume) to early stopping or the budget; returns final.keras (the best weights)."""
+    """Train (or resume) to early stopping or the budget; returns final.keras (the best weights).
+
+    A run stopped by its budget goes on when given a larger one (config.budget_minutes).
+    """
     import keras  # noqa: PLC0415
 
     run_dir.mkdir(parents=True, exist_ok=True)
     final, checkpoint, state_path = run_dir / "final.keras", run_dir / "checkpoint.keras", run_dir / "state.json"
-    if final.exists():
-        log(f"{run_dir.name}: already finished")
-        return final
     state = {"epochs_done": 0, "best_val_loss": None, "best_epoch": 0, "wait": 0, "seconds": 0.0,
              "stopped": None, "train_slices": len(data.train), "validation_slices": len(data.validation)}
     if checkpoint.exists() and state_path.exists():
         state = json.loads(state_path.read_text())
-        model = keras.models.load_model(checkpoint)
-        log(f"{run_dir.name}: resuming after epoch {state['epochs_done']}")
+        if final.exists() and (state["seconds"] < 60 * config.budget_minutes) and "budget" in state["stopped"]:
+            state["stopped"] = None  # a larger budget: go on
+        if state["stopped"] is not None and final.exists():
+            log(f"{run_dir.name}: already finished")
+            return final
+        if state["stopped"] is None:
+            model = keras.models.load_model(checkpoint)
+            log(f"{run_dir.name}: resuming after epoch {state['epochs_done']}")
     else:
         model = _compiled(config)
-        (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=1))
+    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=1))
     val_x, val_y = data.validation.images[..., None], data.validation.masks[..., None].astype(np.float32)
     while state["stopped"] is None:
         epoch = state["epochs_done"]
@@ -306,9 +313,14 @@ def _stop_reason(config: NotebookConfig, state: dict) -> str | None:
 
 
 def train_notebook_runs(patients: list[CTIchPatient], folds: dict[int, int], runs_dir: Path,
-                        only: list[str], log=print) -> list[NotebookRun]:
-    """Train (or resume) the notebook-recipe runs named in only (all if empty); returns them."""
+                        only: list[str], log=print, budget_minutes: float | None = None) -> list[NotebookRun]:
+    """Train (or resume) the notebook-recipe runs named in only (all if empty); returns them.
+
+    budget_minutes: instead of the recipe's budget (a run stopped by its budget goes on to the new one).
+    """
     runs = [r for r in notebook_runs() if not only or r.name in only]
+    if budget_minutes is not None:
+        runs = [replace(r, config=replace(r.config, budget_minutes=budget_minutes)) for r in runs]
     if not runs:
         return []
     log(f"notebook recipe: preparing {len(patients)} patients at {NOTEBOOK_SIZE} x {NOTEBOOK_SIZE} ...")

@@ -16,7 +16,8 @@ from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, no
 from ich_viewer.training.train import OURS, REFINE, TUNE, configure_tensorflow, train_run
 
 
-def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, ship: bool) -> int:
+def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, ship: bool,
+              budget_minutes: float | None = None) -> int:
     configure_tensorflow(threads)
     patients = read_patients(data)
     folds = load_folds()
@@ -38,7 +39,7 @@ def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, 
             train_run(run.config, chosen, runs_dir / run.name, log=_log, start_from=start, hard_examples=hard)
         if ship and run.ships_as:
             ship_network(runs_dir / run.name / "final.keras", run.ships_as)
-    trained = train_notebook_runs(patients, folds, runs_dir, only, log=_log)
+    trained = train_notebook_runs(patients, folds, runs_dir, only, log=_log, budget_minutes=budget_minutes)
     if ship:
         for run in (r for r in trained if r.ships):
             ship_notebook_network(run, runs_dir / run.name)

@@ -77,7 +77,8 @@ class Exporter:
         def write(dest: Path) -> Path:
             from ich_viewer.export.nifti import export_mask_nifti
 
-            return export_mask_nifti(review.study, review.mask, dest, allow_study_folder=True)
+            drawn_by = review.result.model.label + (", edited by the reader" if review.edited else "")
+            return export_mask_nifti(review.study, review.mask, dest, allow_study_folder=True, drawn_by=drawn_by)
 
         name = f"{export_stem(review.study)}_hemorrhage_mask.nii.gz"
         return self._save("Export mask as NIfTI", name, NIFTI_FILTER, ".nii.gz", "Mask", write)

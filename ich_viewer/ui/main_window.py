@@ -577,7 +577,7 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(self).exec()
 
     def show_about(self) -> None:
-        AboutDialog(about_facts(), self).exec()
+        AboutDialog(about_facts(self.settings.model_name), self).exec()
 
     def _set_anonymise_screen(self, checked: bool) -> None:
         self.settings.anonymise_screen = checked

@@ -100,6 +100,15 @@ def test_spacing_only_gives_a_diagonal_affine(tmp_path):
     assert nib.load(path).header.get_sform(coded=True)[1] == 2  # aligned, not scanner
 
 
+def test_the_mask_names_the_model_that_drew_it(tmp_path):
+    import nibabel as nib
+
+    study, mask = study_with_geometry((1, 0, 0, 0, 1, 0))
+    path = export_mask_nifti(study, mask, tmp_path / "mask.nii.gz", drawn_by="reference_unet, version 1.0")
+    description = nib.load(path).header["descrip"].item().decode()
+    assert description == "ICH Viewer hemorrhage mask (1); model reference_unet, version 1.0"
+
+
 def test_unknown_spacing_is_refused(tmp_path):
     volume, mask = hematoma_phantom(n_slices=4, size=32)
     study = display_study(volume)

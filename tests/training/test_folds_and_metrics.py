@@ -100,3 +100,22 @@ def test_model_card_shows_dice_by_reference_density(tmp_path):
     assert "| at least half its pixels ≥ 45 HU | 28 | 0.500 (0.550) |" in card
     assert "| more than half below 45 HU | 8 | 0.040 (0.000) |" in card
     assert "and the patient's Dice: 0.79." in card
+
+
+def test_the_model_card_compares_ours_with_the_notebooks_networks_on_both_protocols():
+    """The committed evaluation: one table with both protocols, the notebook's own figures beside ours."""
+    import json
+
+    from ich_viewer import paths
+
+    baselines = json.loads((paths.models_dir() / "baselines.json").read_text())
+    notebook, folds = baselines["notebook_protocol"], baselines["patient_folds"]
+    assert {"notebook_reference_unet", "notebook_two_branch_net", "notebook_ich_unet25d"} <= set(notebook)
+    assert {"reference_unet", "two_branch_net", "ich_unet25d"} <= set(folds)
+    assert all(row["folds"] == [0, 1] for row in folds.values())
+    card = (paths.models_dir() / "MODEL_CARD.md").read_text()
+    for row in ("| Notebook U-Net |", "| Notebook two-branch |", "| Ours (ich_unet25d) |",
+                "| Notebook U-Net, the notebook's report | random split | 0.94 | 0.32 |"):
+        assert row in card
+    for name in ("reference_unet", "two_branch_net"):
+        assert f"| {name} |" in card  # its inference cost, measured in the same run as ours

@@ -90,15 +90,17 @@ def test_each_network_trains_resumes_and_runs_in_the_engine(config, ct_ich_dir, 
     run_dir = tmp_path / config.architecture
     quick = replace(config, batch_size=3)
 
-    recipe.train_notebook_run(replace(quick, max_epochs=1), data, run_dir, log=lambda m: None)
-    (run_dir / "final.keras").unlink()
+    # A budget too small for more than one epoch; then a larger one: the run goes on from its checkpoint.
+    recipe.train_notebook_run(replace(quick, budget_minutes=1e-6), data, run_dir, log=lambda m: None)
     state = json.loads((run_dir / "state.json").read_text())
-    (run_dir / "state.json").write_text(json.dumps({**state, "stopped": None}))
+    assert state["epochs_done"] == 1 and "budget" in state["stopped"] and (run_dir / "final.keras").exists()
     messages = []
     recipe.train_notebook_run(replace(quick, max_epochs=2), data, run_dir, log=messages.append)
     assert any("resuming after epoch 1" in m for m in messages)
     state = json.loads((run_dir / "state.json").read_text())
     assert state["epochs_done"] == 2 and state["stopped"] == "2 epochs"
+    recipe.train_notebook_run(replace(quick, max_epochs=2), data, run_dir, log=messages.append)
+    assert messages[-1].endswith("already finished")
     assert len((run_dir / "log.csv").read_text().split()) == 2  # the validation curve, one line an epoch
 
     run = recipe.NotebookRun("test", quick, held_out_fold=0)
