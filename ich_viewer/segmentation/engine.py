@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ich_viewer import paths
 from ich_viewer.segmentation.model_file import (
-    DEFAULT_MODEL,
     ModelFileError,
     NetworkManifest,
     Thresholds,
+    default_model_path,
     read_manifest,
 )
 from ich_viewer.segmentation.postprocessing import postprocess
@@ -41,11 +40,6 @@ class NetworkOutput:
     brain: np.ndarray
     bone: np.ndarray | None
     square: Square | None = None  # the part of the study's frame they cover (None: all of it)
-
-
-def default_model_path() -> Path:
-    """What the viewer runs: the network trained on all CT-ICH patients."""
-    return paths.models_dir() / f"{DEFAULT_MODEL}.keras"
 
 
 def configure_device(force_cpu: bool = False) -> str:

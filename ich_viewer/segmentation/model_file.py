@@ -69,8 +69,19 @@ def shipped_models() -> dict[str, Path]:
             if manifest_path(path).exists()}
 
 
+def default_model_path() -> Path:
+    """What runs unless the reader or --model picks another: the network trained on all CT-ICH patients."""
+    return paths.models_dir() / f"{DEFAULT_MODEL}.keras"
+
+
 def model_path(name: str) -> Path:
-    """The weights of the shipped model of this name; ModelFileError listing the models if there is none."""
+    """The weights of the shipped model of this name; ModelFileError listing the models if there is none.
+
+    The default is returned even when missing: loading it then says so, with the advice to reinstall
+    (a mistyped name gets the list of models instead).
+    """
+    if name == DEFAULT_MODEL:
+        return default_model_path()
     models = shipped_models()
     if name not in models:
         listed = ", ".join(models) or "none"

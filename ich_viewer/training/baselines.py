@@ -92,11 +92,14 @@ def _ours_on_notebook_test(run_dir: Path, prepared: list[PreparedPatient], test:
     model, config = load_run(run_dir)
     pairs = [(i, z) for i, p in enumerate(prepared) for z in range(len(p.images))]
     wanted = [pairs[k] for k in test.source]
-    out = []
-    for i, z in wanted:
-        prob = predict_slices(model, config, prepared[i], [z])[0]
-        out.append(cv2.resize(prob, (NOTEBOOK_SIZE,) * 2, interpolation=cv2.INTER_AREA))
-    return np.stack(out)
+    out = np.empty((len(wanted), NOTEBOOK_SIZE, NOTEBOOK_SIZE), np.float32)
+    for i, patient in enumerate(prepared):  # in batches, one patient at a time
+        rows = [row for row, (j, _) in enumerate(wanted) if j == i]
+        if rows:
+            prob = predict_slices(model, config, patient, [wanted[row][1] for row in rows])
+            for row, p in zip(rows, prob):
+                out[row] = cv2.resize(p, (NOTEBOOK_SIZE,) * 2, interpolation=cv2.INTER_AREA)
+    return out
 
 
 def notebook_protocol(patients, runs_dir: Path) -> dict:

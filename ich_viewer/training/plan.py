@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ich_viewer.training.folds import N_FOLDS
+from ich_viewer.training.notebook_recipe import original_split
 from ich_viewer.training.train import OURS, REFINE, TUNE, TrainConfig
 
 NETWORK_NAME = "ich_unet25d"
@@ -52,8 +53,6 @@ def all_runs() -> list[Run]:
 
 def notebook_split(prepared) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The reference notebook's 80/20 split of original slices, as (patient index, slice index) pairs."""
-    from ich_viewer.training.notebook_recipe import original_split  # noqa: PLC0415
-
     pairs = [(i, z) for i, p in enumerate(prepared) for z in range(len(p.images))]
     has_hemorrhage = np.concatenate([p.masks.any(axis=(1, 2)) for p in prepared])
     train, test = original_split(has_hemorrhage)

@@ -208,11 +208,10 @@ class AboutFacts:
 def about_facts(model: str | None = None) -> AboutFacts:
     """Read (never write) the manifest of the model the viewer segments with, and the model card."""
     from ich_viewer import __version__, paths
-    from ich_viewer.segmentation.engine import default_model_path
-    from ich_viewer.segmentation.model_file import ModelFileError, model_path, read_manifest
+    from ich_viewer.segmentation.model_file import DEFAULT_MODEL, ModelFileError, model_path, read_manifest
 
     try:
-        manifest = read_manifest(model_path(model) if model else default_model_path())
+        manifest = read_manifest(model_path(model or DEFAULT_MODEL))
         name, version, sha = f"{manifest.name} ({model or 'default'})", manifest.version, manifest.sha256
     except (ModelFileError, OSError) as error:
         name, version, sha = f"not available ({error})", "—", "—"

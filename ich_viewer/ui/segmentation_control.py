@@ -14,7 +14,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
-from ich_viewer.segmentation.engine import default_model_path
 from ich_viewer.segmentation.model_file import DEFAULT_MODEL, model_path
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.model import Study
@@ -164,14 +163,10 @@ class SegmentationControl(QObject):
         self._status.show_device("not loaded")
 
     def _engine_for_chosen_model(self):
-        """The factory the worker calls, bound to the chosen model. An unknown name fails the load with
-        the list of models; a missing default model, with the engine's own advice to reinstall."""
+        """The factory the worker calls, bound to the chosen model (an unknown name fails the load,
+        with the list of models, which the reader is told)."""
         name, factory = self._model_name(), self._engine_factory
-
-        def engine(force_cpu=False):
-            path = default_model_path() if name == DEFAULT_MODEL else model_path(name)
-            return factory(model_path=path, force_cpu=force_cpu)
-        return engine
+        return lambda force_cpu=False: factory(model_path=model_path(name), force_cpu=force_cpu)
 
     def _start_service(self) -> SegmentationService:
         service = SegmentationService(self, engine_factory=self._engine_for_chosen_model())
