@@ -22,6 +22,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Review head CT with intracranial hemorrhage segmentation. "
         "With no subcommand, opens the viewer (on PATH if given).",
     )
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation offscreen on the sample study (open, segment, "
+                             "report, every export) and exit 0 if all is well")
     sub = parser.add_subparsers(dest="command")
 
     view = sub.add_parser("view", help="open the viewer (the default)")
@@ -52,9 +55,13 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `ich-viewer PATH` and `ich-viewer --sample` mean `ich-viewer view ...`.
-    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--self-test")):
         argv = ["view", *argv]
     args = _build_parser().parse_args(argv)
+    if args.self_test:
+        from ich_viewer.self_test import run_self_test
+
+        return run_self_test()
 
     if args.command == "view":
         from ich_viewer.ui.app import run_viewer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -39,3 +40,17 @@ def no_dangling_threads():
         if t not in before and t.is_alive() and not t.daemon
     ]
     assert not leftover, f"test left threads running: {leftover}"
+
+
+@pytest.fixture
+def hang_guard():
+    """Turns a call that never returns (a FIFO opened for reading, a walk round a link
+    loop) into a failure after 10 s instead of a hung test run."""
+    def timed_out(signum, frame):  # pytest.fail's exception is no OSError for the code to catch
+        pytest.fail("blocked for 10 s (a FIFO opened? a link loop followed?)")
+
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

@@ -3,20 +3,27 @@
 A report or mask is written to a temporary file beside its destination,
 flushed to disk, then renamed over the destination in one step: a crash,
 a full disk or a pulled USB stick leaves either the old file or the new
-one, never half a PDF that a colleague might open later. Failures become an
-ExportError whose message names the file and says what to do.
+one, never half a PDF that a colleague might open later. The temporary file
+a killed process (kill -9) leaves behind is removed by the next write of the
+same file. Failures become an ExportError whose message names the file and
+says what to do.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 Writer = Callable[[BinaryIO], None]
+# The temporary file of DEST is ".DEST.<8 random characters>.part" (mkstemp's names), so a
+# later run can tell the ones a killed process left behind from anyone else's files.
+TEMP_SUFFIX = ".part"
+_TEMP_NAME = re.compile(r"\.(?P<dest>.+)\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
 
 
 class ExportError(Exception):
@@ -44,14 +51,18 @@ def ensure_outside_study_folder(
     """
     if allow_study_folder:
         return
-    source = Path(study_source).resolve()
-    study_folder = source if source.is_dir() else source.parent
-    target_folder = Path(dest).resolve().parent
-    if target_folder == study_folder or study_folder in target_folder.parents:
+    folder, target_folder = study_folder(study_source), Path(dest).resolve().parent
+    if target_folder == folder or folder in target_folder.parents:
         raise ExportError(
-            f"Not writing {Path(dest).name} into the study's own folder {study_folder}: "
+            f"Not writing {Path(dest).name} into the study's own folder {folder}: "
             "choose another folder (or confirm that this folder is intended)."
         )
+
+
+def study_folder(study_source: Path | str) -> Path:
+    """The folder a study was read from (a file's folder), as a real path."""
+    source = Path(study_source).resolve()
+    return source if source.is_dir() else source.parent
 
 
 def ensure_mask_fits(study_shape: tuple[int, ...], mask, export_name: str) -> None:
@@ -117,9 +128,10 @@ def write_atomic(dest: Path | str, content: bytes | Writer) -> Path:
     """
     dest = Path(dest)
     _prepare_folder(dest)
+    remove_stale_temps(dest.parent, dest.name)
     tmp_path: str | None = None
     try:
-        fd, tmp_path = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        fd, tmp_path = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=TEMP_SUFFIX)
         with os.fdopen(fd, "wb") as file:
             if isinstance(content, (bytes, bytearray, memoryview)):
                 file.write(content)
@@ -137,6 +149,22 @@ def write_atomic(dest: Path | str, content: bytes | Writer) -> Path:
         if tmp_path is not None:
             _remove_quietly(tmp_path)
     return dest
+
+
+def remove_stale_temps(folder: Path | str, dest_name: str | None = None) -> None:
+    """Remove the temporary files that a killed write (kill -9, power cut) left in `folder`.
+
+    Only names write_atomic gives its temporary files are removed, and only those of
+    `dest_name` when it is given; nothing else in the folder is touched.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return  # no folder, no leftovers; a folder that cannot be listed fails its write anyway
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match and dest_name in (None, match["dest"]) and entry.is_file(follow_symlinks=False):
+            _remove_quietly(entry.path)
 
 
 def _remove_quietly(path: str) -> None:

@@ -7,8 +7,10 @@ study inside a folder of studies) it writes, in DIR/<study name>/:
   slices.csv          per-slice areas (and Dice against a reference mask)
   findings.json       the findings panel's numbers, the model and the input QC
 findings.json is written last, so its presence marks a complete study: a
-re-run skips those unless --force. A study that fails is reported and the
-batch goes on; the exit code is 1 if any failed, 2 if the model is unusable.
+re-run skips those unless --force, and removes the temporary files a killed
+run left. A study that fails is reported and the batch goes on; the exit code
+is 1 if any failed, 2 if the model or the output folder is unusable (DIR inside
+an input folder, or not writable: refused before any study is read).
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ import numpy as np
 
 from ich_viewer import __version__
 from ich_viewer.analysis import compute_study_findings
-from ich_viewer.export.atomic import ExportError, write_atomic
+from ich_viewer.export.atomic import (
+    ExportError,
+    ensure_outside_study_folder,
+    remove_stale_temps,
+    study_folder,
+    write_atomic,
+)
 from ich_viewer.export.csv import export_findings_csv
 from ich_viewer.export.nifti import export_mask_nifti
 from ich_viewer.study.errors import StudyLoadError
@@ -32,8 +40,11 @@ from ich_viewer.study.loader import find_studies, open_study
 from ich_viewer.study.dicom_volume import is_decoder_failure
 from ich_viewer.study.model import NOT_HU_RESULT, Study
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_MODEL = 0, 1, 2
+EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_MODEL, EXIT_UNUSABLE_OUT = 0, 1, 2, 2
 FINDINGS_FILE = "findings.json"
+MASK_FOLDER = "mask"
+# Written and removed once before the first study, to learn that --out takes files.
+WRITE_PROBE = ".ich-viewer-write-test"
 
 
 @dataclass(frozen=True)
@@ -83,8 +94,14 @@ def write_not_hu(study: Study, out_dir: Path) -> dict:
     record = {"findings": None, "verdict": None,
               "not_hu": f"{NOT_HU_RESULT} ({study.not_hu_reason}).",
               "input": _input_record(study), "program": f"ICH Viewer {__version__}"}
-    write_atomic(out_dir / FINDINGS_FILE, json.dumps(record, indent=1).encode())
+    _write_findings(study, record, out_dir)
     return record
+
+
+def _write_findings(study: Study, record: dict, out_dir: Path) -> None:
+    dest = out_dir / FINDINGS_FILE
+    ensure_outside_study_folder(dest, study.source)
+    write_atomic(dest, json.dumps(record, indent=1).encode())
 
 
 def _input_record(study: Study) -> dict:
@@ -102,11 +119,10 @@ def _input_record(study: Study) -> dict:
 def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
     """Mask, per-slice CSV, then findings.json (the completion marker)."""
     findings = compute_study_findings(study, segmentation)
-    out_dir.mkdir(parents=True, exist_ok=True)
     if study.spacing_mm is not None:
         export_mask_nifti(study, segmentation.mask, out_dir / "mask.nii.gz", drawn_by=segmentation.model.label)
     else:
-        _write_png_masks(study, segmentation.mask, out_dir / "mask")
+        _write_png_masks(study, segmentation.mask, out_dir / MASK_FOLDER)
     export_findings_csv(study, findings, out_dir / "slices.csv")
     record = {
         "findings": findings.to_dict(),
@@ -119,15 +135,16 @@ def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
         "input": _input_record(study),
         "program": f"ICH Viewer {__version__}",
     }
-    write_atomic(out_dir / FINDINGS_FILE, json.dumps(record, indent=1).encode())
+    _write_findings(study, record, out_dir)
     return record
 
 
 def _write_png_masks(study: Study, mask: np.ndarray, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     for label, slice_mask in zip(study.slice_labels, mask):
         ok, png = cv2.imencode(".png", slice_mask.astype(np.uint8) * 255)
-        write_atomic(folder / f"{label}.png", png.tobytes())
+        dest = folder / f"{label}.png"
+        ensure_outside_study_folder(dest, study.source)
+        write_atomic(dest, png.tobytes())
 
 
 def _progress_line(done: int, total: int, name: str, status: str) -> str:
@@ -144,6 +161,10 @@ def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool =
     if not items:
         print("ich-viewer segment: no studies found", file=sys.stderr)
         return EXIT_SOME_FAILED
+    refusal = _out_refusal(paths, items, Path(out))
+    if refusal:
+        print(f"ich-viewer segment: {refusal}", file=sys.stderr)
+        return EXIT_UNUSABLE_OUT
     engine = headless.load_engine(force_cpu, "segment", model)
     if engine is None:
         return EXIT_NO_MODEL
@@ -160,11 +181,46 @@ def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool =
     return EXIT_OK
 
 
+def _out_refusal(paths: list[str], items: list[BatchItem], out: Path) -> str:
+    """Why --out cannot take the outputs ("" when it can), said before any study is read."""
+    return _inside_input(paths, items, out) or _unwritable(out)
+
+
+def _inside_input(paths: list[str], items: list[BatchItem], out: Path) -> str:
+    """Outputs inside an input folder would be read back as slices or studies next time."""
+    # The studies too: one reached through a link lies outside the folder given. A path
+    # that does not exist holds nothing to protect (its study fails, naming it).
+    sources = [Path(source) for source in [*paths, *(item.study_path for item in items)]]
+    inputs = {study_folder(source) for source in sources if source.exists()}
+    for folder in [out, *(out / item.name for item in items)]:
+        folder = folder.resolve()
+        inside = inputs.intersection([folder, *folder.parents])
+        if inside:
+            return (f"--out {out}: the outputs would be written inside the input folder "
+                    f"{min(inside)}, which is never written to. Choose an --out folder outside it.")
+    return ""
+
+
+def _unwritable(out: Path) -> str:
+    """Create --out and write a file in it now, not after segmenting the first study."""
+    probe = out / WRITE_PROBE
+    try:
+        write_atomic(probe, b"")
+        probe.unlink()
+    except (ExportError, OSError) as error:
+        return f"--out {out} cannot be used: {error}"
+    return ""
+
+
 def _run_one(item: BatchItem, engine, out: Path, force: bool) -> str:
     """One study's status line; any failure is reported and the batch goes on."""
     out_dir = out / item.name
     done_before = _done_before(out_dir, item)
-    if done_before.startswith("FAILED") or (done_before and not force):
+    if done_before.startswith("FAILED"):
+        return done_before  # another study's folder: not ours to clean either
+    for folder in (out_dir, out_dir / MASK_FOLDER):
+        remove_stale_temps(folder)  # left by a run killed mid-write, even when the study is done
+    if done_before and not force:
         return done_before
     started = time.perf_counter()
     try:

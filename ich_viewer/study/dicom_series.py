@@ -23,7 +23,12 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from ich_viewer.study.files import DICOM_SUFFIXES, most_common, shown_name
+from ich_viewer.study.files import (
+    DICOM_SUFFIXES,
+    most_common,
+    shown_name,
+    special_file_kind,
+)
 from ich_viewer.study.memory import shortage
 from ich_viewer.study.series import SeriesInfo
 
@@ -123,6 +128,9 @@ def is_axial(orientation: tuple[float, ...] | None) -> bool:
 
 def read_slice_header(path: Path) -> DicomSlice:
     """Read one file up to its pixel data; SliceProblem says why it cannot be a slice."""
+    kind = special_file_kind(path)
+    if kind:
+        raise SliceProblem(f"not a regular file ({kind}), not opened")
     try:
         with open(path, "rb") as fp:
             header, forced = _read_header(fp, path)

@@ -15,7 +15,11 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.pixels import get_decoder, pixel_array
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
 from ich_viewer.study.dicom_series import DicomSlice, float_values, slice_normal
 from ich_viewer.study.errors import StudyLoadError
@@ -79,7 +83,7 @@ def load_dicom_series(
     broken_rescale = _broken_rescale(slices, name)
     voxels, slices, rescaled = _read_voxels(slices, source, name, warnings, progress,
                                             apply_rescale=not broken_rescale)
-    warnings += _missing_tag_warnings(slices, name)
+    warnings += _missing_tag_warnings(slices, name) + _impossible_pixel_spacing(slices, name)
     first = slices[0].header
     units = _decide_units(voxels, first, rescaled, warnings)
     not_hu = broken_rescale or _not_hu_reason(voxels, first, rescaled)
@@ -258,10 +262,13 @@ def decoding_plugins(syntax) -> list[str]:
 
 
 def _decode(dicom_slice: DicomSlice, plugin: str) -> np.ndarray:
-    if not dicom_slice.forced:
+    # A deflated file holds its pixel data inside one zlib stream of the whole dataset,
+    # which pixel_array(path) does not inflate: such files are read whole, as forced ones are.
+    deflated = dicom_slice.header.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian
+    if not dicom_slice.forced and not deflated:
         # Reads only what it needs from the file: one frame of a multi-frame image.
         return pixel_array(dicom_slice.path, index=dicom_slice.frame, decoding_plugin=plugin)
-    dataset = pydicom.dcmread(dicom_slice.path, force=True)
+    dataset = pydicom.dcmread(dicom_slice.path, force=dicom_slice.forced)
     if "TransferSyntaxUID" not in dataset.file_meta:  # no file meta: take what pydicom guessed
         implicit = dataset.original_encoding[0]
         syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
@@ -365,7 +372,7 @@ def _not_hu_reason(voxels, header, rescaled) -> str:
 
 def _spacing(slices, warnings, given) -> tuple[float, float, float] | None:
     """(z, y, x) in mm: median step between slice positions, PixelSpacing in-plane."""
-    in_plane = float_values(slices[0].header, "PixelSpacing", 2)
+    in_plane = _pixel_spacing(slices[0].header)
     between = _spacing_between_slices(slices, warnings)
     if in_plane is not None and between is not None:
         return (between, float(in_plane[0]), float(in_plane[1]))
@@ -374,6 +381,33 @@ def _spacing(slices, warnings, given) -> tuple[float, float, float] | None:
         return tuple(float(v) for v in given)
     warnings.append("Voxel spacing unknown: volumes in mL cannot be measured.")
     return None
+
+
+def _pixel_spacing(header: Dataset) -> np.ndarray | None:
+    """PixelSpacing (rows, columns) in mm; None when absent or not two positive numbers."""
+    values = float_values(header, "PixelSpacing", 2)
+    return values if values is not None and np.all(values > 0) else None
+
+
+def _impossible_pixel_spacing(slices, name) -> list[str]:
+    """PixelSpacing that is present but no pixel size (0, negative, NaN, text): as if missing.
+
+    A zero or negative size would give zero or negative volumes in mL.
+    """
+    bad = [s for s in slices if "PixelSpacing" in s.header and _pixel_spacing(s.header) is None]
+    if not bad:
+        return []
+    value = _as_text(bad[0].header["PixelSpacing"].value)
+    files = name_list([name(s) for s in bad], limit=3)
+    warning = (f"PixelSpacing \"{value}\" is not a pixel size, in {len(bad)} of {len(slices)} files "
+               f"({files}): pixel size unknown.")
+    return [warning]
+
+
+def _as_text(value) -> str:
+    """A tag's value as written in the file (multiple values joined by a backslash)."""
+    items = [value] if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else value
+    return "\\".join(str(v) for v in items)[:40]
 
 
 def _spacing_between_slices(slices, warnings) -> float | None:

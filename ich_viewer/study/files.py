@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -68,13 +69,46 @@ def subfolders(folder: Path) -> list[Path]:
 
 
 def walk_files(folder: Path) -> list[Path]:
-    """Every file below `folder`, in natural order of the relative path."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    """Every file below `folder`, in natural order of the relative path.
+
+    Linked folders are followed, each real folder once: a link back up the tree
+    would otherwise be walked until the path is too long.
+    """
+    found, visited = [], {os.path.realpath(folder)}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")
+                       and first_visit(os.path.join(dirpath, d), visited)]
         found.extend(Path(dirpath) / name for name in filenames)
     found = [p for p in found if not is_ignored(p)]
     return sorted(found, key=lambda p: natural_key(p.relative_to(folder)))
+
+
+def first_visit(folder: str | Path, visited: set[str]) -> bool:
+    """Whether `folder`'s real path is not in `visited` yet (it is added)."""
+    real = os.path.realpath(folder)
+    if real in visited:
+        return False
+    visited.add(real)
+    return True
+
+
+def special_file_kind(path: Path) -> str:
+    """What a path that is neither a regular file nor a folder is ("" for those two).
+
+    Opening a named pipe blocks until something writes to it, and a device may
+    never end, so only regular files are ever opened.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ""  # absent or unreadable: whoever opens it reports that
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
 
 
 def shown_name(path: Path, root: Path) -> str:

@@ -25,10 +25,12 @@ from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.files import (
     describe_problems,
     files_in,
+    first_visit,
     is_image_file,
     looks_like_dicom,
     name_list,
     skipped_file_warnings,
+    special_file_kind,
     subfolders,
     walk_files,
 )
@@ -103,16 +105,20 @@ def open_study(
 def find_studies(path: str | Path) -> list[Path]:
     """Study folders inside `path`: DICOM series folders, image folders, CT-ICH patients.
 
-    `path` itself is returned when it is one study.
+    `path` itself is returned when it is one study. Linked folders are followed,
+    each real folder once, so a link back up the tree does not loop.
     """
-    folder = Path(path)
-    if not folder.is_dir():
+    return _find_studies(Path(path), set())
+
+
+def _find_studies(folder: Path, visited: set[str]) -> list[Path]:
+    if not folder.is_dir() or not first_visit(folder, visited):
         return []
     if _is_study_folder(folder):
         return [folder]
     studies = []
     for sub in _subfolders(folder):
-        studies += find_studies(sub)
+        studies += _find_studies(sub, visited)
     return studies
 
 
@@ -122,6 +128,9 @@ def find_studies(path: str | Path) -> list[Path]:
 def _identify(path: Path) -> Input:
     if not path.exists():
         raise StudyLoadError(path, f"{path} does not exist.")
+    kind = special_file_kind(path)
+    if kind:
+        raise StudyLoadError(path, f"{path} is not a regular file ({kind}): not opened.")
     if path.is_file():
         if is_image_file(path):
             return single_image_series(path)

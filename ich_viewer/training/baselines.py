@@ -168,16 +168,20 @@ def patient_folds(patients, runs_dir: Path, folds_scored=(0, 1)) -> dict:
     return tables
 
 
-def baseline_tables(data: Path, runs_dir: Path) -> dict:
-    """Both protocols for every finished notebook-recipe run in runs_dir (empty when there are none)."""
+def baseline_tables(data: Path, runs_dir: Path, earlier: dict) -> dict:
+    """Both protocols for every finished notebook-recipe run in runs_dir.
+
+    Rows of runs that are not in runs_dir (checkpoints do not outlive a session)
+    are kept from the earlier tables, so re-measuring some runs keeps the rest.
+    """
     patients = read_patients(data)
-    tables = {
-        "note": ("notebook protocol: pixel figures on the notebook's 160 x 160 grid; patient folds: held-out "
-                 "patients through the engine at 650 x 650"),
-        "notebook_protocol": notebook_protocol(patients, runs_dir),
-        "patient_folds": patient_folds(patients, runs_dir),
-    }
-    return tables if tables["notebook_protocol"] else {}
+    fresh = {"notebook_protocol": notebook_protocol(patients, runs_dir),
+             "patient_folds": patient_folds(patients, runs_dir)}
+    tables = {"note": ("notebook protocol: pixel figures on the notebook's 160 x 160 grid; patient folds: held-out "
+                       "patients through the engine at 650 x 650")}
+    for protocol, rows in fresh.items():
+        tables[protocol] = {**earlier.get(protocol, {}), **rows}
+    return tables
 
 
 def median_seconds(call, repeats: int) -> float:

@@ -17,6 +17,8 @@ def add_train_parser(sub) -> None:
     p.add_argument("--ship", action="store_true", help="copy finished fold/final networks to models/")
     p.add_argument("--budget-minutes", type=float, default=None,
                    help="CPU budget of each notebook-recipe run (a run stopped by a smaller one goes on)")
+    p.add_argument("--from-shipped", action="store_true",
+                   help="notebook-recipe runs whose folders are gone go on from the networks in models/")
     p.set_defaults(run=_train)
 
 
@@ -37,7 +39,7 @@ def _train(args: argparse.Namespace) -> int:
 
     only = [name for name in args.only.split(",") if name]
     return train_all(args.data or paths.ct_ich_dir(), args.runs_dir, only, args.threads, args.ship,
-                     args.budget_minutes)
+                     args.budget_minutes, args.from_shipped)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -310,7 +310,7 @@ def _write_evaluation(metrics: dict, data: Path, runs_dir: Path) -> int:
     metrics["inference_cost"] = inference_cost()
     baselines_file = paths.models_dir() / "baselines.json"
     earlier = json.loads(baselines_file.read_text()) if baselines_file.exists() else {}
-    baselines = baseline_tables(data, runs_dir) or earlier  # without runs, keep the stored tables
+    baselines = baseline_tables(data, runs_dir, earlier)
     baselines_file.write_text(json.dumps(_clean(baselines), indent=1) + "\n")
     metrics["baselines"] = baselines
     (paths.models_dir() / "metrics.json").write_text(json.dumps(_clean(metrics), indent=1) + "\n")

@@ -134,15 +134,17 @@ def _baselines(b: dict) -> list[str]:
             if counted in row:
                 lines.append(_pixel_row(_label(run), counted, row[counted]))
     lines += ["", "How the notebook's networks were trained (notebook_recipe.py; 1 CPU thread each):", "",
-              "| Run | First-level filters | Parameters | Adam rate | Epochs (best) | Stopped | Minutes | "
-              "Validation loss by epoch |", "|---|---|---|---|---|---|---|---|"]
+              "| Run | First-level filters | Parameters | Adam rate | Batch | Epochs (best) | Stopped | Minutes | "
+              "Validation loss by epoch |", "|---|---|---|---|---|---|---|---|---|"]
     trainings = [(run, row["training"], row.get("parameters")) for run, row in notebook.items() if "training" in row]
     for name, f in (folds or {}).items():
         trainings += [(f"{fold}_{name}", t, None) for fold, t in f.get("training", {}).items()]
     for run, t, parameters in trainings:
         curve = ", ".join(f"{v:.3f}" for v in t["validation_loss"])
+        stopped = t["stopped"] + (f" (continued in a later session after epoch {t['continued_after_epoch']}, "
+                                  "from the best weights)" if t.get("continued_after_epoch") else "")
         lines.append(f"| {run} | {t['base']} | {'' if parameters is None else f'{parameters:,}'} | "
-                     f"{t['learning_rate']:g} | {t['epochs']} ({t['best_epoch']}) | {t['stopped']} | "
+                     f"{t['learning_rate']:g} | {t['batch_size']} | {t['epochs']} ({t['best_epoch']}) | {stopped} | "
                      f"{t['minutes']:.0f} | {curve} |")
     return lines
 

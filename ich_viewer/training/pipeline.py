@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,14 +12,17 @@ from ich_viewer.segmentation.model_file import shipped_network_path, write_manif
 from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import prepare_all
 from ich_viewer.training.folds import load_folds
-from ich_viewer.training.notebook_recipe import NotebookRun, train_notebook_runs, write_run_manifest
+from ich_viewer.training.notebook_recipe import (NotebookRun, continue_from_shipped, notebook_runs,
+                                                 train_notebook_runs, write_run_manifest)
 from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, notebook_split
 from ich_viewer.training.train import OURS, REFINE, TUNE, configure_tensorflow, train_run
 
 
 def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, ship: bool,
-              budget_minutes: float | None = None) -> int:
+              budget_minutes: float | None = None, from_shipped: bool = False) -> int:
     configure_tensorflow(threads)
+    if from_shipped:
+        _continue_from_shipped(runs_dir, only)
     patients = read_patients(data)
     folds = load_folds()
     runs = [r for r in all_runs() if not only or r.name in only]
@@ -44,6 +48,16 @@ def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, 
         for run in (r for r in trained if r.ships):
             ship_notebook_network(run, runs_dir / run.name)
     return 0
+
+
+def _continue_from_shipped(runs_dir: Path, only: list[str]) -> None:
+    """Seed each shipping notebook-recipe run whose folder is gone from models/ and baselines.json."""
+    trained = json.loads((paths.models_dir() / "baselines.json").read_text())["notebook_protocol"]
+    for run in notebook_runs():
+        if run.ships and (not only or run.name in only) and not (runs_dir / run.name / "state.json").exists():
+            weights = paths.models_dir() / f"{run.config.architecture}.keras"
+            continue_from_shipped(run.config, runs_dir / run.name, weights, trained[run.name]["training"])
+            _log(f"{run.name}: continuing from {weights.name} after epoch {trained[run.name]['training']['epochs']}")
 
 
 def _hard_examples(start_run: Path, patients, run_dir: Path):

@@ -6,6 +6,8 @@ reader sees the program at once. Nothing here imports TensorFlow.
 Benchmark hook: with ICH_VIEWER_BENCH_EXIT_AFTER_FIRST_PAINT=1 the program
 prints one line at the first paint of a slice and quits:
     first_paint_s=<seconds> tensorflow_imported=<bool>
+With ICH_VIEWER_BENCH_WAIT_FOR_FINDINGS=1 as well, it goes on until the
+model's findings are on screen and prints `findings_s=<seconds>` first.
 Seconds are counted from ICH_VIEWER_BENCH_T0 (a time.time() stamp taken by
 the parent just before it started this process) when given, else from
 interpreter start as far as this process can tell.
@@ -28,6 +30,7 @@ from ich_viewer.ui.settings import APPLICATION, ORGANIZATION
 
 BENCH_EXIT_ENV = "ICH_VIEWER_BENCH_EXIT_AFTER_FIRST_PAINT"
 BENCH_T0_ENV = "ICH_VIEWER_BENCH_T0"
+BENCH_FINDINGS_ENV = "ICH_VIEWER_BENCH_WAIT_FOR_FINDINGS"
 SAMPLE_PATIENT = "066"
 
 
@@ -88,6 +91,19 @@ class _FirstPaintProbe(QObject):
     def _report(self) -> None:
         elapsed = time.time() - _process_start()
         print(f"first_paint_s={elapsed:.3f} tensorflow_imported={'tensorflow' in sys.modules}", flush=True)
+        if os.environ.get(BENCH_FINDINGS_ENV):
+            self._wait_for_findings()
+        else:
+            self._quit()
+
+    def _wait_for_findings(self) -> None:
+        if self._window.review is None:
+            QTimer.singleShot(10, self._wait_for_findings)
+            return
+        print(f"findings_s={time.time() - _process_start():.3f}", flush=True)
+        self._quit()
+
+    def _quit(self) -> None:
         self._window.close()
         self._app.quit()
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
+import subprocess
+import sys
 import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +128,45 @@ def test_study_folder_is_refused_unless_allowed(tmp_path):
         ensure_outside_study_folder(study / "report.pdf", study / "IM0001.dcm")
     ensure_outside_study_folder(study / "report.pdf", study, allow_study_folder=True)
     ensure_outside_study_folder(tmp_path / "exports" / "report.pdf", study)
+
+
+KILLED_MID_WRITE = """
+import sys, time
+from ich_viewer.export.atomic import write_atomic
+
+def hang(file):
+    file.write(b"half a mask")
+    file.flush()
+    time.sleep(60)
+
+write_atomic(sys.argv[1], hang)
+"""
+
+
+def write_then_kill_9(dest):
+    """Start a write of dest in another process and kill it (SIGKILL) once its temp file exists."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "OMP_NUM_THREADS": "1"}
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_MID_WRITE, str(dest)], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not leftovers(dest.parent) and time.monotonic() < deadline and writer.poll() is None:
+            time.sleep(0.05)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert writer.returncode == -signal.SIGKILL
+
+
+def test_rewrite_after_kill_9_removes_the_killed_writes_temp_file(tmp_path):
+    dest = tmp_path / "mask.nii.gz"
+    write_then_kill_9(dest)
+    assert len(leftovers(tmp_path)) == 1 and not dest.exists()  # what kill -9 leaves
+    other = tmp_path / ".slices.csv.abcd1234.part"  # another file's temp: its own write cleans it
+    mine = tmp_path / "notes.part"  # not a name write_atomic makes
+    other.write_bytes(b"x")
+    mine.write_bytes(b"x")
+
+    write_atomic(dest, b"whole mask")
+
+    assert dest.read_bytes() == b"whole mask"
+    assert leftovers(tmp_path) == [other.name, mine.name]

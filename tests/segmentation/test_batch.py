@@ -1,6 +1,10 @@
 """`ich-viewer segment`: a folder of studies, outputs per study, failures skipped, re-runs."""
 
+import errno
 import json
+import os
+import tempfile
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -153,3 +157,137 @@ def test_unknown_model_is_refused_with_the_list_of_models(tmp_path, capsys, comm
     assert "no model named 'no_such_net'" in error
     assert "ich_unet25d_final" in error and "ich_unet25d_fold0" in error
     assert not (tmp_path / "r.pdf").exists()
+
+
+# --- issue 15: hostile inputs, interrupted runs, output folders that cannot be used -------
+
+
+def listing(folder):
+    """Every path below folder (links not followed), to show nothing was added or removed."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_folder_links_back_up_the_input_are_walked_once(studies, tmp_path, capsys, hang_guard):
+    root, _ = studies
+    (root / "ct_head" / "loop").symlink_to(root)
+    (root / "Patients_CT" / "up").symlink_to("..")
+    (root / "Patients_CT" / "back").symlink_to(root)
+    out = tmp_path / "out"
+    assert main(["segment", str(root), "--out", str(out)]) == 1  # only "broken" fails
+    assert "2 of 3 studies done" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["Patients_CT_070", "ct_head"]
+
+
+@pytest.mark.parametrize("out_below_input", ["", "out", "ct_head/out", "ct_head"])
+def test_out_in_the_input_is_refused_before_writing(studies, capsys, out_below_input):
+    root, _ = studies
+    before = listing(root)
+    out = root / out_below_input
+
+    assert main(["segment", str(root), "--out", str(out)]) == 2
+
+    error = capsys.readouterr().err
+    assert "inside the input" in error and str(root) in error
+    assert listing(root) == before and ThresholdEngine.calls == 0
+
+
+def test_out_beside_a_single_file_input_is_refused(studies, capsys):
+    _, series = studies
+    before = listing(series.files[0].parent)
+    assert main(["segment", str(series.files[0]), "--out", str(series.files[0].parent / "out")]) == 2
+    assert "inside the input" in capsys.readouterr().err
+    assert listing(series.files[0].parent) == before
+
+
+def test_out_whose_study_folder_would_be_the_input_is_refused(studies, capsys):
+    root, _ = studies
+    before = listing(root)
+    # --out root's parent, input root/ct_head: the study's outputs would go to root/ct_head itself.
+    assert main(["segment", str(root / "ct_head"), "--out", str(root)]) == 2
+    assert "inside the input" in capsys.readouterr().err
+    assert listing(root) == before
+
+
+def test_out_beside_an_input_that_does_not_exist_is_used(studies, capsys):
+    root, _ = studies
+    assert main(["segment", str(root / "no_such_study"), "--out", str(root / "out")]) == 1
+    assert "no_such_study does not exist" in capsys.readouterr().out
+
+
+def test_out_that_cannot_be_a_folder_is_refused_before_any_study_is_read(studies, tmp_path, capsys,
+                                                                        monkeypatch):
+    from ich_viewer.segmentation import batch
+
+    root, _ = studies
+    opened = []
+    monkeypatch.setattr(batch, "open_study", lambda path: opened.append(path))
+    (tmp_path / "a_file").write_text("")
+
+    assert main(["segment", str(root), "--out", str(tmp_path / "a_file" / "out")]) == 2
+
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert opened == [] and ThresholdEngine.calls == 0
+
+
+def test_read_only_out_is_refused_before_any_study_is_read(studies, tmp_path, capsys, monkeypatch):
+    from ich_viewer.segmentation import batch
+
+    root, _ = studies
+    opened = []
+    monkeypatch.setattr(batch, "open_study", lambda path: opened.append(path))
+
+    def refuse(*args, **kwargs):  # tests run as root, for whom chmod does not block writes
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    assert main(["segment", str(root), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert str(tmp_path / "out") in error and "permission denied" in error
+    assert opened == [] and ThresholdEngine.calls == 0
+
+
+def _stale_temp(folder, dest_name):
+    """A temporary file as write_atomic names it, left behind by a run killed mid-write."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(dir=folder, prefix=f".{dest_name}.", suffix=".part")
+    os.write(fd, b"half a mask")
+    os.close(fd)
+    return Path(path)
+
+
+def test_rerun_removes_the_temporary_files_of_a_killed_run(studies, tmp_path):
+    root, _ = studies
+    out = tmp_path / "out"
+    main(["segment", str(root), "--out", str(out)])
+    stale = [_stale_temp(out / "ct_head", "mask.nii.gz"), _stale_temp(out / "ct_head", "findings.json"),
+             _stale_temp(out / "Patients_CT_070" / "mask", "3.png")]
+    others = [_stale_temp(root / "ct_head", "IM0000.dcm"),  # in the input: never touched
+              out / "ct_head" / "notes.part"]  # not a name write_atomic makes
+    others[1].write_text("the reader's own file")
+
+    main(["segment", str(root), "--out", str(out)])  # both studies skipped as done
+
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in others)
+
+
+def test_dicom_seg_on_its_own_gets_no_verdict(tmp_path, monkeypatch, capsys):
+    from ich_viewer.export.dicom_seg import export_dicom_seg
+    from ich_viewer.study.loader import open_study
+    from tests.synthetic_ct import fake_model
+
+    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
+    ThresholdEngine.calls = 0
+    write_ct_series(tmp_path / "ct", n_slices=3, rows=16, cols=16)
+    ct = open_study(tmp_path / "ct")
+    export_dicom_seg(ct, ct.voxels > 60, tmp_path / "in" / "seg" / "seg.dcm", model=fake_model())
+    out = tmp_path / "out"
+
+    assert main(["segment", str(tmp_path / "in" / "seg"), "--out", str(out)]) == 0
+
+    printed = capsys.readouterr().out
+    assert "seg: Not a CT in Hounsfield units" in printed and "Modality is SEG" in printed
+    assert not [line for line in printed.splitlines() if line.endswith(" s)")]  # no verdict line
+    assert ThresholdEngine.calls == 0
+    record = json.loads((out / "seg" / "findings.json").read_text())
+    assert record["verdict"] is None and record["findings"] is None
+    assert sorted(p.name for p in (out / "seg").iterdir()) == ["findings.json"]  # no mask

@@ -174,12 +174,13 @@ def _ct_slice(pixels, signed, z, position, orientation, spacing, slope, intercep
 
 
 def save_dataset(ds: Dataset, path: Path, transfer_syntax: str = ExplicitVRLittleEndian) -> None:
-    """Save with file meta, compressing when asked (RLE, JPEG 2000, JPEG-LS, JPEG lossless)."""
+    """Save with file meta, compressing when asked (RLE, JPEG 2000, JPEG-LS, JPEG lossless, deflate)."""
     transfer_syntax = UID(transfer_syntax)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    # Deflate compresses the whole dataset as it is written, not the pixel data.
+    ds.file_meta.TransferSyntaxUID = transfer_syntax if transfer_syntax.is_deflated else ExplicitVRLittleEndian
     if transfer_syntax in (JPEGLossless, JPEGLosslessSV1):
         # pydicom has no JPEG lossless encoder; gdcm transcodes the written file.
         ds.save_as(path, enforce_file_format=True)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import JPEG2000Lossless
+from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEG2000Lossless
 
 from ich_viewer.study import dicom_volume, memory
 from ich_viewer.study.dicom_volume import decoding_plugins
-from ich_viewer.study.loader import StudyLoadError, open_study
+from ich_viewer.study.loader import StudyLoadError, find_studies, open_study
 from tests.study.dicom_factory import write_ct_series
 from tests.study.image_factory import slice_image, write_image
 
@@ -199,3 +200,66 @@ def test_non_ct_modality_gives_no_verdict(tmp_path, modality, reason):
     write_ct_series(tmp_path / "s", n_slices=2, modality=modality)
     study = open_study(tmp_path / "s")
     assert not study.assessable and reason in study.not_hu_reason
+
+
+# --- issue 15: files and folders that are not what they seem ------------------------------
+
+
+def test_deflated_series_loads_like_the_uncompressed_one(tmp_path):
+    plain = write_ct_series(tmp_path / "plain", n_slices=3, rows=32, cols=32)
+    deflated = write_ct_series(tmp_path / "deflated", n_slices=3, rows=32, cols=32,
+                               transfer_syntax=DeflatedExplicitVRLittleEndian)
+    assert pydicom.dcmread(deflated.files[0]).file_meta.TransferSyntaxUID == DeflatedExplicitVRLittleEndian
+
+    study = open_study(tmp_path / "deflated")
+
+    np.testing.assert_array_equal(study.voxels, plain.hu)
+    assert study.spacing_mm == open_study(tmp_path / "plain").spacing_mm and not study.warnings
+
+
+def test_folder_links_are_followed_once_per_real_folder(tmp_path, hang_guard):
+    series = write_ct_series(tmp_path / "in" / "ct", n_slices=3, rows=16, cols=16)
+    write_ct_series(tmp_path / "elsewhere" / "ct2", n_slices=2, rows=16, cols=16)
+    (tmp_path / "in" / "nest").mkdir()
+    # Two loops to the top: followed each time, 2**40 paths before the OS says ELOOP.
+    (tmp_path / "in" / "nest" / "back").symlink_to(tmp_path / "in")
+    (tmp_path / "in" / "nest" / "up").symlink_to("..")
+    (tmp_path / "in" / "ct" / "self").symlink_to(".")  # a loop inside the series
+    (tmp_path / "in" / "linked").symlink_to(tmp_path / "elsewhere")  # a real folder, once
+    (tmp_path / "in" / "linked_again").symlink_to(tmp_path / "elsewhere")
+
+    studies = find_studies(tmp_path / "in")
+
+    assert [s.resolve() for s in studies] == [(tmp_path / "in" / "ct").resolve(),
+                                              (tmp_path / "elsewhere" / "ct2").resolve()]
+    study = open_study(tmp_path / "in" / "ct")
+    np.testing.assert_array_equal(study.voxels, series.hu)
+    assert not study.warnings  # each file read once: no duplicate slice positions
+
+
+def test_fifo_named_like_a_dicom_file_is_skipped_unopened(tmp_path, hang_guard):
+    series = write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
+    os.mkfifo(tmp_path / "ct" / "x.dcm")
+
+    study = open_study(tmp_path / "ct")
+
+    np.testing.assert_array_equal(study.voxels, series.hu)
+    assert "not a regular file" in skipped(study, "x.dcm")
+
+
+def test_fifo_opened_on_its_own_is_refused_unopened(tmp_path, hang_guard):
+    os.mkfifo(tmp_path / "x.dcm")
+    with pytest.raises(StudyLoadError, match=r"x\.dcm is not a regular file \(a named pipe"):
+        open_study(tmp_path / "x.dcm")
+
+
+@pytest.mark.parametrize("spacing", ["0\\0", "-0.5\\-0.5", "0.5\\0", "nan\\nan", "inf\\0.5",
+                                     "abc\\0.5", "0.5"])
+def test_impossible_pixel_spacing_leaves_the_pixel_size_unknown(tmp_path, spacing):
+    write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16, edit=_set("PixelSpacing", spacing))
+
+    study = open_study(tmp_path / "ct")
+
+    assert study.spacing_mm is None and study.voxel_volume_ml is None  # no mm, no mL
+    warning = skipped(study, "PixelSpacing")
+    assert "IM0000.dcm" in warning and "pixel size unknown" in warning

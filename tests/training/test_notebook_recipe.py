@@ -110,3 +110,24 @@ def test_each_network_trains_resumes_and_runs_in_the_engine(config, ct_ich_dir, 
     assert engine.manifest.input.equalised and engine.manifest.input.size == recipe.NOTEBOOK_SIZE
     assert outcome.slice_scores.shape == (len(patient.slice_numbers),)
     assert "notebook's recipe" in engine.manifest.training
+
+
+def test_a_run_whose_folder_is_gone_goes_on_from_the_network_that_shipped(ct_ich_dir, tmp_path):
+    patient = next(p for p in read_patients(ct_ich_dir) if p.patient == 66)
+    pool = recipe.prepare_patient(patient).subset(range(14, 20))
+    data = recipe.NotebookData(pool.subset(range(4)), pool.subset(range(4, 6)), None)
+    quick = replace(recipe.NOTEBOOK_TWO_BRANCH, base=4, batch_size=2, budget_minutes=1e-6)
+    first = tmp_path / "first"
+    shipped = recipe.train_notebook_run(quick, data, first, log=lambda m: None)  # stopped by its budget
+    summary = recipe.run_summary(first)  # what baselines.json keeps of the run
+
+    again = tmp_path / "again"  # a later session: only the shipped network and its summary are left
+    recipe.continue_from_shipped(quick, again, shipped, summary)
+    messages = []
+    recipe.train_notebook_run(replace(quick, budget_minutes=10, max_epochs=2), data, again, log=messages.append)
+    assert any("resuming after epoch 1" in m for m in messages)
+    continued = recipe.run_summary(again)
+    assert continued["epochs"] == 2 and continued["continued_after_epoch"] == 1
+    assert continued["validation_loss"][0] == pytest.approx(summary["validation_loss"][0])
+    run = recipe.NotebookRun("notebook_two_branch_net", quick)
+    assert "continued in a later session after epoch 1" in recipe.training_description(run, again)
