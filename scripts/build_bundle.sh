@@ -15,7 +15,7 @@ bundle=dist/ich-viewer
 strip --strip-unneeded "$bundle"/_internal/tensorflow/libtensorflow_cc.so.2 \
     "$bundle"/_internal/tensorflow/libtensorflow_framework.so.2
 echo "bundle: $(du -sm "$bundle" | cut -f1) MiB unpacked"
-du -sm "$bundle"/_internal/* | sort -rn | head -n 5 | sed 's/^/  largest: /'
+du -sm "$bundle"/_internal/* | sort -rn | sed -n "1,5s/^/  largest: /p"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -45,7 +45,7 @@ from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.model_file import DEFAULT_MODEL, shipped_models
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
-from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Study
+from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, NOT_HU_RESULT, Study
 from ich_viewer.ui.annotations import CORNERS
 from ich_viewer.ui.autosave import AutosaveStore, SavedEdits, restore, study_identity
 from ich_viewer.ui.cine import Cine, rate_box
@@ -207,7 +207,9 @@ class MainWindow(QMainWindow):
         self.segmentation.cancel()  # a job for the previous study is of no use now
         self._set_review(None)
         self._put_on_screen(study)
-        if self.settings.auto_segment:
+        if not study.assessable:
+            self._show_not_assessable(study)
+        elif self.settings.auto_segment:
             self.findings_panel.show_message("Segmenting…")
             # After the slice has painted: the reader sees the study before the model starts work.
             self._after_slice_paint.call(lambda: self._segment(study))
@@ -673,9 +675,16 @@ class MainWindow(QMainWindow):
     def _segment(self, study: Study) -> None:
         if study is not self.study:
             return  # another study was opened before this one's turn came
+        if not study.assessable:
+            self._show_not_assessable(study)
+            return
         self._after_slice_paint.cancel()
         self.findings_panel.show_message("Segmenting…")
         self.segmentation.segment(study)
+
+    def _show_not_assessable(self, study: Study) -> None:
+        """Values that are not HU (not CT, broken rescale): the images are shown, no verdict is made."""
+        self.findings_panel.show_message(f"{NOT_HU_RESULT} ({study.not_hu_reason}).")
 
     def set_export_window(self) -> None:
         """View > Export window…: the reader gives the HU window of 8-bit images; segment again."""

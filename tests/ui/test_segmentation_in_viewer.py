@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from ich_viewer.study.errors import StudyLoadError
+from ich_viewer.study.model import NOT_HU_RESULT
 from ich_viewer.ui import opening
 from ich_viewer.ui.dialogs import SpacingAnswer
 from ich_viewer.ui.findings_panel import NO_SPACING
@@ -322,3 +323,21 @@ def test_a_model_chosen_earlier_and_since_removed_is_reported_with_the_models_th
     qtbot.waitUntil(lambda: win.segmentation.model_error is not None, timeout=5000)
     assert "no model named 'removed_model'" in win.segmentation.model_error
     assert "ich_unet25d_final" in win.segmentation.model_error
+
+
+def test_a_study_not_in_hu_is_shown_without_a_verdict(qtbot, make_window):
+    """Issue 15: an MR series or broken rescale tags: the images, and why there is no verdict."""
+    created = []
+
+    def engine(force_cpu=False, model_path=None):
+        created.append(model_path)
+        return fake_engine()(force_cpu, model_path)
+
+    win = make_window(engine)
+    win.show_study(make_hu_study(not_hu_reason="Modality is MR, not CT"))
+    qtbot.wait(200)  # time for an automatic segmentation to start, were it going to
+    win.segment_study()  # S as well
+    qtbot.wait(200)
+    assert win.findings_panel.message.text() == f"{NOT_HU_RESULT} (Modality is MR, not CT)."
+    assert win.review is None and created == []
+    assert win.slice_view.study is not None  # the images are still there to read
