@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from ich_viewer import paths
 from ich_viewer.ui.main_window import APP_TITLE, MainWindow
+from ich_viewer.ui.session_log import start_session_log
 from ich_viewer.ui.settings import APPLICATION, ORGANIZATION
 
 BENCH_EXIT_ENV = "ICH_VIEWER_BENCH_EXIT_AFTER_FIRST_PAINT"
@@ -55,6 +56,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_viewer(path: str | None = None, sample: bool = False) -> int:
     """The `view` command: show the window, then open PATH or the sample study."""
     app = make_application()
+    start_session_log()  # after the application is named: the user data folder is named after it
     window = start_viewer(path, sample)
     if os.environ.get(BENCH_EXIT_ENV):
         _FirstPaintProbe(window, app)

@@ -9,13 +9,15 @@ screen. Cancelling only sets a flag that the worker checks between batches.
 
 from __future__ import annotations
 
+import logging
 import threading
-import traceback
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ich_viewer.segmentation.engine import SegmentationCancelled, SegmentationEngine
 from ich_viewer.study.model import Study
+
+log = logging.getLogger(__name__)
 
 
 class SegmentationWorker(QObject):
@@ -79,7 +81,7 @@ class SegmentationWorker(QObject):
         except MemoryError:
             self.failed.emit(request_id, "Out of memory while segmenting this study.")
         except Exception as error:  # noqa: BLE001
-            traceback.print_exc()
+            log.exception("segmentation of %s failed", study.source)
             self.failed.emit(request_id, f"Segmentation failed: {error}")
         else:
             self.finished.emit(request_id, result)
