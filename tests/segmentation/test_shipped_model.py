@@ -232,16 +232,20 @@ def test_each_notebook_network_loads_by_its_manifest_and_sees_the_large_hemorrha
     engine, result = results[name]
     assert result.model.name == name and result.model.file == name  # outputs name the network
     assert engine.manifest.input.equalised and not engine.manifest.thresholds.inside_skull_only
-    # Its probability is higher on the bleed than around it (measured: 3x for the U-Net, 34x for
+    # Its probability is higher on the bleed than around it (measured: 13x for the U-Net, 147x for
     # the two-branch network) ...
     probability = result.probability[z]
     assert probability[reference].mean() > 2 * probability[~reference].mean()
 
 
-@pytest.mark.xfail(strict=True, reason="measured: Dice 0.0 for both at the notebook's 0.5 (bleed's mean probability "
-                                       "0.009 for the U-Net, 0.145 for the two-branch network): within this CPU "
-                                       "budget neither outlines the bleed (model card, baselines)")
-@pytest.mark.parametrize("name", ["reference_unet", "two_branch_net"])
+UNET_REASON = ("measured: Dice 0.0 at the notebook's 0.5 on this slice (the bleed's mean probability 0.027 "
+               "against 0.002 around it): trained to early stopping within the budget, the U-Net outlines "
+               "little (IoU 0.04 on the notebook's protocol; model card, baselines)")
+
+
+@pytest.mark.parametrize("name", [pytest.param("reference_unet", marks=pytest.mark.xfail(strict=True,
+                                                                                          reason=UNET_REASON)),
+                                  "two_branch_net"])
 def test_each_notebook_network_outlines_the_large_hemorrhage(name, notebook_results):
     results, z, reference = notebook_results
     assert dice(results[name][1].mask[z], reference) > 0.3
