@@ -20,9 +20,9 @@ from ich_viewer.segmentation.model_file import (
     default_model_path,
     read_manifest,
 )
-from ich_viewer.segmentation.postprocessing import postprocess
 from ich_viewer.segmentation.field_of_view import Square
-from ich_viewer.segmentation.preprocessing import network_batch, study_square, study_views
+from ich_viewer.segmentation.postprocessing import postprocess, skull_rule
+from ich_viewer.segmentation.preprocessing import network_batch, study_square, study_views, to_study_grid
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study
 
@@ -30,6 +30,19 @@ log = logging.getLogger(__name__)
 
 class SegmentationCancelled(Exception):
     pass
+
+
+# preview(slice indices, their preliminary masks (k, y, x) bool on the study grid)
+PreviewCallback = Callable[[list[int], np.ndarray], None]
+
+
+def nearest_slices(remaining: list[int], focus: int, count: int) -> list[int]:
+    """The count slices of remaining (sorted) nearest to focus, in slice order; ties go to the lower slice.
+
+    With focus 0 this is the first count slices, the order a study was always segmented in.
+    """
+    chosen = sorted(remaining, key=lambda z: (abs(z - focus), z))[:count]
+    return sorted(chosen)
 
 
 @dataclass
@@ -110,16 +123,24 @@ class SegmentationEngine:
         return self.info
 
     def segment(self, study: Study, progress: Callable[[int, int], None] | None = None,
-                is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True) -> SegmentationResult:
+                is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True,
+                focus: Callable[[], int] | None = None, preview: PreviewCallback | None = None) -> SegmentationResult:
         """Segment every slice; progress(done, total) after each batch; cancellation between batches.
 
         with_bone=False withholds the study's bone window (evaluation of studies without one).
+        focus() names the slice the reader is looking at: each batch takes the slices nearest to it
+        that are not done yet, so the slice on screen is among the first (asked again every batch,
+        so scrolling away moves the work with the reader). preview(indices, masks) receives each
+        batch's preliminary mask on the study grid (skull rule and mask threshold; lesions smaller
+        than the smallest lesion are only dropped once every slice is done).
         """
-        output = self.network_output(study, progress, is_cancelled, with_bone)
+        output = self.network_output(study, progress, is_cancelled, with_bone, focus, preview)
         return self.interpret(output, study.voxels.shape[1:])
 
     def network_output(self, study: Study, progress: Callable[[int, int], None] | None = None,
-                       is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True) -> NetworkOutput:
+                       is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True,
+                       focus: Callable[[], int] | None = None,
+                       preview: PreviewCallback | None = None) -> NetworkOutput:
         """The network's raw probabilities at its own resolution, with the views it saw."""
         self.load()
         spec = self.manifest.input
@@ -127,15 +148,27 @@ class SegmentationEngine:
         brain, bone = study_views(study, spec, with_bone, square)
         n = study.n_slices
         probability = np.empty((n, spec.size, spec.size), np.float32)
-        for start in range(0, n, self.batch_size):
+        remaining = list(range(n))
+        while remaining:
             if is_cancelled and is_cancelled():
                 raise SegmentationCancelled()
-            indices = range(start, min(start + self.batch_size, n))
+            indices = nearest_slices(remaining, focus() if focus else 0, self.batch_size)
             batch = network_batch(brain, bone, indices, spec.context_slices)
-            probability[indices.start:indices.stop] = self._predict(batch)
+            probability[indices] = self._predict(batch)
+            taken = set(indices)
+            remaining = [z for z in remaining if z not in taken]
+            if preview:
+                preview(indices, self._preview(probability[indices], brain[indices],
+                                               None if bone is None else bone[indices], study, square))
             if progress:
-                progress(indices.stop, n)
+                progress(n - len(remaining), n)
         return NetworkOutput(probability, brain, bone, square)
+
+    def _preview(self, probability, brain, bone, study: Study, square: Square | None) -> np.ndarray:
+        """Some slices' preliminary mask on the study grid (no 3-D lesion rule: the volume is not done)."""
+        thresholds = self.manifest.thresholds
+        inside = skull_rule(probability, brain, bone, thresholds)
+        return to_study_grid(inside, study.voxels.shape[1:], square) >= thresholds.mask
 
     def interpret(self, output: NetworkOutput, study_shape_yx: tuple[int, int],
                   thresholds: Thresholds | None = None) -> SegmentationResult:

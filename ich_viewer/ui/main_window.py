@@ -65,6 +65,7 @@ from ich_viewer.ui.overlay import (
     MaskLayer,
 )
 from ich_viewer.ui.panels import OverlayPanel, StudyPanel
+from ich_viewer.ui.preliminary_outline import PreliminaryOutline
 from ich_viewer.ui.review import Review
 from ich_viewer.ui.segmentation_control import AfterNextPaint, SegmentationControl, SegmentationStatus
 from ich_viewer.ui.settings import ViewerSettings
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
         self._idle_model_load = QTimer(self, singleShot=True, interval=IDLE_MODEL_LOAD_MS)
         self._idle_model_load.timeout.connect(self._load_model_if_idle)
         self._model_failure_told = False
+        self._preliminary = PreliminaryOutline(self.slice_view.overlays)
         self._build_central()
         self._build_status_bar()
         self.actions_by_name = self._build_actions()
@@ -205,6 +207,7 @@ class MainWindow(QMainWindow):
 
     def _show_new_study(self, study: Study) -> None:
         self.segmentation.cancel()  # a job for the previous study is of no use now
+        self._preliminary.drop()
         self._set_review(None)
         self._put_on_screen(study)
         if not study.assessable:
@@ -523,6 +526,8 @@ class MainWindow(QMainWindow):
         self.findings_panel.lesion_rejected.connect(self.reject_lesion)
         control = self.segmentation
         control.result_ready.connect(self._on_segmented)
+        control.preview_ready.connect(self._on_preview)
+        view.slice_changed.connect(control.set_focus)  # the slice on screen is segmented next
         control.failed.connect(self._on_segmentation_failed)
         control.model_failed.connect(self._on_model_failed)
         control.model_ready.connect(lambda device: self._tell(f"Hemorrhage model loaded ({device})"))
@@ -680,7 +685,17 @@ class MainWindow(QMainWindow):
             return
         self._after_slice_paint.cancel()
         self.findings_panel.show_message("Segmenting…")
+        if self.review is None:  # a review on screen keeps its outline until the new one is done
+            self._preliminary.start(study)
+        self.segmentation.set_focus(self.slice_view.slice_index)
         self.segmentation.segment(study)
+
+    def _on_preview(self, study: Study, indices: list[int], masks) -> None:
+        done = self._preliminary.add(study, indices, masks)
+        if done is not None and study is self.study:
+            self.findings_panel.show_message(
+                f"Segmenting: {done} of {study.n_slices} slices done, the slice on screen first.\n"
+                "The outline is preliminary; the findings appear when every slice is done.")
 
     def _show_not_assessable(self, study: Study) -> None:
         """Values that are not HU (not CT, broken rescale): the images are shown, no verdict is made."""
@@ -704,6 +719,7 @@ class MainWindow(QMainWindow):
         if not self.segmentation.running:
             return
         self.segmentation.cancel()
+        self._preliminary.drop()
         self.findings_panel.show_message("Segmentation cancelled: press S to segment this study.")
         self._tell("Segmentation cancelled")
 
@@ -715,12 +731,14 @@ class MainWindow(QMainWindow):
         except ValueError as error:
             self._on_segmentation_failed(str(error))
             return
+        self._preliminary.drop()  # the review's layers go on in their order: the outline above the heat map
         self._set_review(review)
         verdict = "hemorrhage detected" if review.findings.detected else "no hemorrhage detected"
         self._tell(f"Segmentation done: {verdict}")
         self._offer_restore()
 
     def _on_segmentation_failed(self, message: str) -> None:
+        self._preliminary.drop()
         if self.segmentation.model_error is not None:
             # The model could not be loaded: that was said once already, in a message box.
             self.findings_panel.show_message(f"No segmentation: {self.segmentation.model_error}")

@@ -97,6 +97,7 @@ class SegmentationControl(QObject):
     """Requests segmentations of the study on screen and reports results, failures and progress."""
 
     result_ready = Signal(object, object)  # Study, SegmentationResult
+    preview_ready = Signal(object, object, object)  # Study, slice indices, their preliminary masks
     failed = Signal(str)  # a message for the reader
     model_failed = Signal(str)
     model_ready = Signal(str)  # device
@@ -112,6 +113,7 @@ class SegmentationControl(QObject):
         self._study: Study | None = None  # the study of the running request
         self._closed = False
         self.device: str | None = None  # set once the model is loaded
+        self._focus = 0  # the slice on screen, for a worker started later
         self.model_error: str | None = None
 
     @property
@@ -138,6 +140,12 @@ class SegmentationControl(QObject):
         self._study = study
         self._service.segment(study)
         self._status.show_running(study.n_slices, model_loaded=self.device is not None)
+
+    def set_focus(self, slice_index: int) -> None:
+        """The reader is on this slice: the running segmentation does the slices around it next."""
+        self._focus = slice_index
+        if self._service is not None:
+            self._service.set_focus(slice_index)
 
     def cancel(self) -> None:
         if self._service is not None:
@@ -173,6 +181,8 @@ class SegmentationControl(QObject):
         service.model_ready.connect(self._on_model_ready)
         service.model_failed.connect(self._on_model_failed)
         service.progress.connect(lambda _rid, done, total: self._status.show_progress(done, total))
+        service.preview.connect(self._on_preview)
+        service.set_focus(self._focus)
         service.finished.connect(self._on_finished)
         service.failed.connect(self._on_failed)
         return service
@@ -194,6 +204,10 @@ class SegmentationControl(QObject):
         self._status.show_device(result.device)
         if study is not None:
             self.result_ready.emit(study, result)
+
+    def _on_preview(self, _rid: int, indices, masks) -> None:
+        if self._study is not None:
+            self.preview_ready.emit(self._study, indices, masks)
 
     def _on_failed(self, _rid: int, message: str) -> None:
         self._study = None

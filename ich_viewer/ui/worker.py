@@ -24,6 +24,7 @@ class SegmentationWorker(QObject):
     model_ready = Signal(object, str)  # ModelInfo, device
     model_failed = Signal(str)
     progress = Signal(int, int, int)  # request id, slices done, total
+    preview = Signal(int, object, object)  # request id, slice indices, their preliminary masks
     finished = Signal(int, object)  # request id, SegmentationResult
     failed = Signal(int, str)
     cancelled = Signal(int)
@@ -35,6 +36,7 @@ class SegmentationWorker(QObject):
         self._force_cpu = False
         self._lock = threading.Lock()
         self._cancelled_ids: set[int] = set()
+        self._focus = 0  # the slice on screen: segmented first, then outward from it
 
     # Called from the GUI thread: a flag only, the worker may be busy.
     def cancel(self, request_id: int) -> None:
@@ -44,6 +46,15 @@ class SegmentationWorker(QObject):
     def _is_cancelled(self, request_id: int) -> bool:
         with self._lock:
             return request_id in self._cancelled_ids
+
+    # Called from the GUI thread whenever the reader moves to another slice.
+    def set_focus(self, slice_index: int) -> None:
+        with self._lock:
+            self._focus = slice_index
+
+    def _current_focus(self) -> int:
+        with self._lock:
+            return self._focus
 
     @Slot(bool)
     def load_model(self, force_cpu: bool = False) -> None:
@@ -75,6 +86,8 @@ class SegmentationWorker(QObject):
                 study,
                 progress=lambda done, total: self.progress.emit(request_id, done, total),
                 is_cancelled=lambda: self._is_cancelled(request_id),
+                focus=self._current_focus,
+                preview=lambda indices, masks: self.preview.emit(request_id, indices, masks),
             )
         except SegmentationCancelled:
             self.cancelled.emit(request_id)
@@ -111,6 +124,7 @@ class SegmentationService(QObject):
     model_ready = Signal(object, str)
     model_failed = Signal(str)
     progress = Signal(int, int, int)
+    preview = Signal(int, object, object)
     finished = Signal(int, object)
     failed = Signal(int, str)
     cancelled = Signal(int)
@@ -130,6 +144,7 @@ class SegmentationService(QObject):
         self.worker.model_ready.connect(self._on_model_ready)
         self.worker.model_failed.connect(self._on_model_failed)
         self.worker.progress.connect(self._on_progress)
+        self.worker.preview.connect(self._on_preview)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
@@ -145,6 +160,10 @@ class SegmentationService(QObject):
         self.current_id = self._next_id
         self._request.emit(self.current_id, study)
         return self.current_id
+
+    def set_focus(self, slice_index: int) -> None:
+        """The slice on screen: the running job segments the slices nearest to it next."""
+        self.worker.set_focus(slice_index)
 
     def cancel(self) -> None:
         if self.current_id is not None:
@@ -171,6 +190,11 @@ class SegmentationService(QObject):
     def _on_progress(self, request_id: int, done: int, total: int) -> None:
         if self.is_current(request_id):
             self.progress.emit(request_id, done, total)
+
+    @Slot(int, object, object)
+    def _on_preview(self, request_id: int, indices, masks) -> None:
+        if self.is_current(request_id):
+            self.preview.emit(request_id, indices, masks)
 
     @Slot(int, object)
     def _on_finished(self, request_id: int, result) -> None:

@@ -198,6 +198,23 @@ def test_progress_shows_the_slice_and_cancel_stops_the_job(qtbot, make_window):
     assert win.review is None and win.slice_view.overlays.layer(MODEL_LAYER) is None
 
 
+def test_the_slice_on_screen_is_outlined_first_and_the_work_follows_the_reader(qtbot, make_window):
+    win = make_window(fake_engine(mask_of=known_mask, delay_s=0.03))
+    order: list[int] = []
+    win.segmentation.preview_ready.connect(lambda study, indices, masks: order.extend(indices))
+    win.show_study(make_hu_study())
+    qtbot.waitUntil(lambda: bool(order), timeout=5000)
+    assert order[0] == win.slice_view.slice_index == N_SLICES // 2  # a study opens on its middle slice
+    assert "preliminary" in win.findings_panel.message.text() and win.review is None
+    assert win.slice_view.overlays.layer(MODEL_LAYER) is not None
+    win.slice_view.set_slice(0)  # the reader scrolls to the first slice while it runs
+    with qtbot.waitSignal(win.findings_changed, timeout=5000):
+        pass
+    assert sorted(order) == list(range(N_SLICES))
+    assert order.index(0) < order.index(N_SLICES - 1)  # from slice 10 alone, 19 would come before 0
+    assert win.review is not None and np.array_equal(win.review.mask, known_mask(win.review.study))
+
+
 def test_a_study_opened_during_segmentation_gets_only_its_own_result(qtbot, make_window):
     win = make_window(fake_engine(mask_of=reference_as_model, delay_s=0.03))
     first_mask = np.zeros((N_SLICES, N_ROWS, N_COLUMNS), bool)

@@ -73,10 +73,10 @@ class ThreadLocalEngine(FakeEngine):
         self._local.model = "loaded"
         return super().load()
 
-    def segment(self, study, progress=None, is_cancelled=None):
+    def segment(self, study, **callbacks):
         if getattr(self._local, "model", None) != "loaded":
             raise RuntimeError("the worker thread lost its thread-local state between requests")
-        return super().segment(study, progress, is_cancelled)
+        return super().segment(study, **callbacks)
 
 
 def test_a_model_loaded_in_one_request_is_usable_in_the_next(qtbot):

@@ -16,7 +16,7 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from ich_viewer.segmentation.engine import SegmentationCancelled
+from ich_viewer.segmentation.engine import SegmentationCancelled, nearest_slices
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study, Units, Window
 
@@ -97,16 +97,21 @@ class FakeEngine:
     def load(self):
         return self.info
 
-    def segment(self, study, progress=None, is_cancelled=None):
+    def segment(self, study, progress=None, is_cancelled=None, focus=None, preview=None):
         if self.fail:
             raise self.fail
-        for z in range(study.n_slices):
+        mask = np.asarray(self.mask_of(study), bool)
+        remaining = list(range(study.n_slices))
+        while remaining:  # a slice a batch, nearest to the reader's slice first, as the real engine
             if is_cancelled and is_cancelled():
                 raise SegmentationCancelled()
             time.sleep(self.delay_s)
+            done = nearest_slices(remaining, focus() if focus else 0, 1)
+            remaining.remove(done[0])
+            if preview:
+                preview(done, mask[done])
             if progress:
-                progress(z + 1, study.n_slices)
-        mask = np.asarray(self.mask_of(study), bool)
+                progress(study.n_slices - len(remaining), study.n_slices)
         probability = np.where(mask, FAKE_INSIDE, FAKE_OUTSIDE).astype(np.float32)
         return SegmentationResult(probability, mask, probability.max(axis=(1, 2)), self.info, self.device)
 
