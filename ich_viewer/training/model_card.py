@@ -135,7 +135,7 @@ def _baselines(b: dict) -> list[str]:
                 lines.append(_pixel_row(_label(run), counted, row[counted]))
     lines += ["", "How the notebook's networks were trained (notebook_recipe.py; 1 CPU thread each):", "",
               "| Run | First-level filters | Parameters | Adam rate | Batch | Epochs (best) | Stopped | Minutes | "
-              "Validation loss by epoch |", "|---|---|---|---|---|---|---|---|---|"]
+              "Validation loss by epoch | Validation IoU at 0.5 by epoch |", "|---|---|---|---|---|---|---|---|---|---|"]
     trainings = [(run, row["training"], row.get("parameters")) for run, row in notebook.items() if "training" in row]
     for name, f in (folds or {}).items():
         trainings += [(f"{fold}_{name}", t, None) for fold, t in f.get("training", {}).items()]
@@ -145,8 +145,16 @@ def _baselines(b: dict) -> list[str]:
                                   "from the best weights)" if t.get("continued_after_epoch") else "")
         lines.append(f"| {run} | {t['base']} | {'' if parameters is None else f'{parameters:,}'} | "
                      f"{t['learning_rate']:g} | {t['batch_size']} | {t['epochs']} ({t['best_epoch']}) | {stopped} | "
-                     f"{t['minutes']:.0f} | {curve} |")
+                     f"{t['minutes']:.0f} | {curve} | {_iou_curve(t.get('validation_iou') or [])} |")
     return lines
+
+
+def _iou_curve(ious: list) -> str:
+    """The epochs whose IoU was logged (runs before the log had it have none)."""
+    logged = [(epoch, v) for epoch, v in enumerate(ious, start=1) if v is not None]
+    if not logged:
+        return "not logged"
+    return f"epochs {logged[0][0]}-{logged[-1][0]}: " + ", ".join(f"{v:.3f}" for _, v in logged)
 
 
 def _folds_label(folds: dict | None) -> str:

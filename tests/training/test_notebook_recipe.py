@@ -101,7 +101,11 @@ def test_each_network_trains_resumes_and_runs_in_the_engine(config, ct_ich_dir, 
     assert state["epochs_done"] == 2 and state["stopped"] == "2 epochs"
     recipe.train_notebook_run(replace(quick, max_epochs=2), data, run_dir, log=messages.append)
     assert messages[-1].endswith("already finished")
-    assert len((run_dir / "log.csv").read_text().split()) == 2  # the validation curve, one line an epoch
+    # A run that stopped for a reason that no longer holds (here more epochs allowed) goes on.
+    recipe.train_notebook_run(replace(quick, max_epochs=3), data, run_dir, log=messages.append)
+    assert any("resuming after epoch 2" in m for m in messages)
+    summary = recipe.run_summary(run_dir)  # the validation curve, one line an epoch: loss and IoU
+    assert len(summary["validation_loss"]) == 3 and all(0.0 <= iou <= 1.0 for iou in summary["validation_iou"])
 
     run = recipe.NotebookRun("test", quick, held_out_fold=0)
     recipe.write_run_manifest(run, run_dir)
