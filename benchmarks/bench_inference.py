@@ -9,7 +9,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from ich_viewer.training.baselines import inference_cost  # noqa: E402
+from ich_viewer.training.baselines import inference_cost
 
 if __name__ == "__main__":
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 7

@@ -27,12 +27,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Keep the benchmark's window geometry out of the reader's real settings.
 os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="ich-bench-settings-"))
 
-from ich_viewer.study.model import DicomGeometry, Study, StudyMetadata, Units  # noqa: E402
-from ich_viewer.ui.app import make_application  # noqa: E402
-from ich_viewer.ui.main_window import MainWindow  # noqa: E402
-from ich_viewer.ui.overlay import REFERENCE_COLOUR, REFERENCE_LAYER, MaskLayer  # noqa: E402
-from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings
+
+from ich_viewer.study.model import DicomGeometry, Study, StudyMetadata, Units
+from ich_viewer.ui.app import make_application
+from ich_viewer.ui.main_window import MainWindow
+from ich_viewer.ui.overlay import REFERENCE_COLOUR, REFERENCE_LAYER, MaskLayer
+from ich_viewer.ui.settings import ViewerSettings
 
 GOAL = 60.0
 

@@ -30,12 +30,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import cached_series  # noqa: E402  (the cached 512 x 512 DICOM series)
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
+from bench_load import cached_series
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
 
-from ich_viewer.ui.app import make_application  # noqa: E402
-from ich_viewer.ui.main_window import MainWindow  # noqa: E402
-from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
+from ich_viewer.ui.app import make_application
+from ich_viewer.ui.main_window import MainWindow
+from ich_viewer.ui.settings import ViewerSettings
 
 N_SLICES = 30
 
@@ -129,7 +129,8 @@ def main() -> None:
     open_to_mask(window, folder)  # warm-up: first graph trace, caches
     runs = [open_to_mask(window, folder) for _ in range(args.runs)]
     seconds, first = [r[0] for r in runs], [r[2] for r in runs]
-    print(f"warm open -> findings on screen, {args.slices} x 512 x 512 DICOM: median {statistics.median(seconds):.2f} s "
+    print(f"warm open -> findings on screen, {args.slices} x 512 x 512 DICOM: "
+          f"median {statistics.median(seconds):.2f} s "
           f"(runs {', '.join(f'{s:.2f}' for s in seconds)}); goal < 1.5 s for 30 slices, 4 s for 224")
     print(f"warm open -> outline of the slice on screen: median {statistics.median(first):.2f} s "
           f"(runs {', '.join(f'{s:.2f}' for s in first)}); goal 0.3 s")
@@ -139,7 +140,8 @@ def main() -> None:
     app.processEvents()
     in_order, focused = compare_orders(folder, args.runs)
     print(f"engine total, slice order: median {statistics.median(in_order):.2f} s; slice on screen first, with "
-          f"previews: {statistics.median(focused):.2f} s; ratio {statistics.median(focused) / statistics.median(in_order):.3f}"
+          f"previews: {statistics.median(focused):.2f} s; "
+          f"ratio {statistics.median(focused) / statistics.median(in_order):.3f}"
           f" (goal <= 1.10)")
 
     colds = []

@@ -15,16 +15,16 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from ich_viewer.segmentation.engine import compiled  # noqa: E402
-from ich_viewer.segmentation.networks import ich_unet25d, reference_unet  # noqa: E402
-from ich_viewer.segmentation.postprocessing import postprocess  # noqa: E402
-from ich_viewer.segmentation.model_file import Thresholds  # noqa: E402
-from ich_viewer.segmentation.preprocessing import N_CHANNELS, NETWORK_SIZE, network_batch, study_views  # noqa: E402
-from ich_viewer.study.model import Study, Units  # noqa: E402
-from ich_viewer.training.baselines import median_seconds  # noqa: E402
-from ich_viewer.training.train import configure_tensorflow  # noqa: E402
+from ich_viewer.segmentation.engine import compiled
+from ich_viewer.segmentation.model_file import Thresholds
+from ich_viewer.segmentation.networks import ich_unet25d, reference_unet
+from ich_viewer.segmentation.postprocessing import postprocess
+from ich_viewer.segmentation.preprocessing import N_CHANNELS, NETWORK_SIZE, network_batch, study_views
+from ich_viewer.study.model import Study, Units
+from ich_viewer.training.baselines import median_seconds
+from ich_viewer.training.train import configure_tensorflow
 
 N_SLICES = 30
 SHIPPED_WIDTHS = (16, 24, 40, 64, 96)

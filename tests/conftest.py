@@ -9,9 +9,9 @@ import threading
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import pytest  # noqa: E402
+import pytest
 
-from ich_viewer import paths  # noqa: E402
+from ich_viewer import paths
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,8 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
-    JPEGLSLossless,
     JPEGLosslessSV1,
+    JPEGLSLossless,
     RLELossless,
 )
 

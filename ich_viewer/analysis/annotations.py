@@ -57,7 +57,7 @@ def readable_name(person_name: str) -> str:
     """DICOM PN 'FAMILY^GIVEN^MIDDLE^PREFIX^SUFFIX' as 'FAMILY, GIVEN MIDDLE'."""
     alphabetic = person_name.split("=")[0]  # ideographic / phonetic forms follow '='
     parts = [p.strip() for p in alphabetic.split("^")]
-    family, given = (parts + ["", ""])[:2]
+    family, given = [*parts, "", ""][:2]
     rest = " ".join(p for p in [given, *parts[2:3]] if p)
     if family and rest:
         return f"{family}, {rest}"

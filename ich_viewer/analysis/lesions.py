@@ -99,10 +99,10 @@ class LesionContext:
 
 def find_lesions(mask: np.ndarray, context: LesionContext | None = None) -> list[Lesion]:
     """The lesions of a mask, largest first (ties: the one starting on the earlier slice)."""
-    from scipy import ndimage  # noqa: PLC0415
+    from scipy import ndimage
 
     context = context or LesionContext()
-    labels, count = label_lesions(mask)
+    labels, _ = label_lesions(mask)
     measured = []
     for label, box in enumerate(ndimage.find_objects(labels), start=1):
         if box is None:

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from ich_viewer.analysis.findings import HemorrhageFindings
-from ich_viewer.export.atomic import ensure_outside_study_folder, write_atomic
+from ich_viewer.atomic import ensure_outside_study_folder, write_atomic
 from ich_viewer.study.model import Study
 
 COLUMNS = ("slice_index", "slice_label", "area_px", "area_cm2", "volume_ml", "reference_dice")

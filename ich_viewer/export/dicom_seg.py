@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ich_viewer import __version__
-from ich_viewer.export.atomic import ExportError, ensure_mask_fits, ensure_outside_study_folder, write_atomic
+from ich_viewer.atomic import ExportError, ensure_mask_fits, ensure_outside_study_folder, write_atomic
 from ich_viewer.segmentation.result import ModelInfo
 from ich_viewer.study.model import Study
 

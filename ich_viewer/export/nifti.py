@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ich_viewer.export.atomic import ExportError, ensure_mask_fits, ensure_outside_study_folder, write_atomic
+from ich_viewer.atomic import ExportError, ensure_mask_fits, ensure_outside_study_folder, write_atomic
 from ich_viewer.study.model import Study
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])

@@ -40,8 +40,8 @@ from ich_viewer import __version__
 from ich_viewer.analysis.edits import MaskEdits, compare_masks
 from ich_viewer.analysis.findings import HemorrhageFindings
 from ich_viewer.analysis.lesions import CRESCENT_SOLIDITY, LESION_CONNECTIVITY, MIN_LESION_VOXELS, THIN_LAYER_RATIO
-from ich_viewer.export.atomic import ensure_outside_study_folder, write_atomic
-from ich_viewer.export.png import encode_png, render_slice
+from ich_viewer.atomic import ensure_outside_study_folder, write_atomic
+from ich_viewer.rendering import encode_png, render_slice
 from ich_viewer.report import formatting as fmt
 from ich_viewer.report.chart import area_chart
 from ich_viewer.report.fonts import FONT, FONT_BOLD, register_fonts

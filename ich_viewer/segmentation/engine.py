@@ -10,9 +10,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
+from ich_viewer.segmentation.field_of_view import Square
 from ich_viewer.segmentation.model_file import (
     ModelFileError,
     NetworkManifest,
@@ -20,7 +22,6 @@ from ich_viewer.segmentation.model_file import (
     default_model_path,
     read_manifest,
 )
-from ich_viewer.segmentation.field_of_view import Square
 from ich_viewer.segmentation.postprocessing import postprocess, skull_rule
 from ich_viewer.segmentation.preprocessing import network_batch, study_square, study_views, to_study_grid
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
@@ -34,6 +35,20 @@ class SegmentationCancelled(Exception):
 
 # preview(slice indices, their preliminary masks (k, y, x) bool on the study grid)
 PreviewCallback = Callable[[list[int], np.ndarray], None]
+
+
+class Segmenter(Protocol):
+    """What the viewer's worker and the headless commands need of an engine: SegmentationEngine,
+    or the tests' fake one (tests/factories/fakes.py)."""
+
+    device: str  # where it runs: "CPU", "GPU", "CPU (GPU failed)"
+    info: ModelInfo | None
+
+    def load(self) -> ModelInfo: ...
+
+    def segment(self, study: Study, progress: Callable[[int, int], None] | None = None,
+                is_cancelled: Callable[[], bool] | None = None, focus: Callable[[], int] | None = None,
+                preview: PreviewCallback | None = None) -> SegmentationResult: ...
 
 
 def nearest_slices(remaining: list[int], focus: int, count: int) -> list[int]:
@@ -57,7 +72,7 @@ class NetworkOutput:
 
 def configure_device(force_cpu: bool = False) -> str:
     """Pick the device before TensorFlow runs its first op: the GPU when there is one."""
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     if force_cpu or not gpus:
@@ -81,7 +96,7 @@ def compiled(model, size: int):
     (bilinear upsampling cannot be traced for an unknown size); the batch is left
     free, so a study's shorter last batch does not trace a second graph.
     """
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     spec = tf.TensorSpec((None, size, size, model.input_shape[-1]), tf.float32)
     return tf.function(lambda batch: model(batch, training=False), input_signature=[spec], autograph=False)
@@ -108,7 +123,7 @@ class SegmentationEngine:
             return self.info
         manifest = read_manifest(self.model_path)
         self.device = configure_device(self.force_cpu)
-        import keras  # noqa: PLC0415
+        import keras
 
         self._model = keras.models.load_model(self.model_path, compile=False)
         if self._model.input_shape[-1] != manifest.input.channels:
@@ -181,11 +196,11 @@ class SegmentationEngine:
     def _predict(self, batch: np.ndarray) -> np.ndarray:
         try:
             return np.asarray(self._forward(batch))[..., 0]
-        except Exception as error:  # noqa: BLE001  a GPU failure must not end the review
+        except Exception as error:
             if self.device == "CPU":
                 raise
             log.warning("GPU inference failed (%s); falling back to the CPU", error)
-            import tensorflow as tf  # noqa: PLC0415
+            import tensorflow as tf
 
             self.device = "CPU (GPU failed)"
             with tf.device("/CPU:0"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 def _keras():
-    import keras  # noqa: PLC0415  (lazy: TensorFlow is heavy)
+    import keras
 
     return keras
 

@@ -94,7 +94,7 @@ def label_lesions(mask: np.ndarray) -> tuple[np.ndarray, int]:
     The one definition of a lesion: for the network's decision, the training's
     choice of thresholds and the findings of the reader's mask alike.
     """
-    from scipy import ndimage  # noqa: PLC0415  (lazy: the window opens before scipy loads)
+    from scipy import ndimage
 
     labels, count = ndimage.label(np.asarray(mask, bool), structure=np.ones((3, 3, 3), bool))
     return labels, int(count)

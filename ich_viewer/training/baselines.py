@@ -51,7 +51,7 @@ BATCH = 16
 
 def load_run(run_dir: Path):
     """A finished run's network and the config it was trained with."""
-    import keras  # noqa: PLC0415
+    import keras
 
     config = TrainConfig(**json.loads((run_dir / "config.json").read_text()))
     return keras.models.load_model(run_dir / "final.keras", compile=False), config
@@ -128,7 +128,7 @@ def notebook_protocol(patients, runs_dir: Path) -> dict:
 
 
 def load_notebook_run(run_dir: Path):
-    import keras  # noqa: PLC0415
+    import keras
 
     return keras.models.load_model(run_dir / "final.keras", compile=False), run_summary(run_dir)
 
@@ -198,18 +198,18 @@ def inference_cost(repeats: int = 5) -> dict:
     """ms per 512 x 512 slice and per 30-slice study, same run: ours (version 2: bone channel, framed
     on the head, skull rule, 3-D lesions), ours as version 1 ran (3 channels, whole frame, neither rule)
     and the notebook's two networks at their shipped widths, each with its own pre- and postprocessing."""
-    from ich_viewer.segmentation.engine import compiled  # noqa: PLC0415
-    from ich_viewer.segmentation.model_file import Thresholds  # noqa: PLC0415
-    from ich_viewer.segmentation.networks import ich_unet25d  # noqa: PLC0415
-    from ich_viewer.segmentation.postprocessing import postprocess  # noqa: PLC0415
-    from ich_viewer.segmentation.preprocessing import (  # noqa: PLC0415
+    from ich_viewer.segmentation.engine import compiled
+    from ich_viewer.segmentation.model_file import Thresholds
+    from ich_viewer.segmentation.networks import ich_unet25d
+    from ich_viewer.segmentation.postprocessing import postprocess
+    from ich_viewer.segmentation.preprocessing import (
         CT_ICH_INPUT,
         network_batch,
         study_square,
         study_views,
     )
-    from ich_viewer.study.model import Study, Units  # noqa: PLC0415
-    from ich_viewer.training.notebook_recipe import (  # noqa: PLC0415
+    from ich_viewer.study.model import Study, Units
+    from ich_viewer.training.notebook_recipe import (
         NOTEBOOK_INPUT,
         NOTEBOOK_TWO_BRANCH,
         NOTEBOOK_UNET,
@@ -224,12 +224,12 @@ def inference_cost(repeats: int = 5) -> dict:
     notebook = {c.architecture: compiled(build(c), NOTEBOOK_SIZE) for c in (NOTEBOOK_UNET, NOTEBOOK_TWO_BRANCH)}
     version_1_input = replace(CT_ICH_INPUT, bone_window=None, head_span=None)
 
-    def run_ours(volume, forward=ours, spec=CT_ICH_INPUT, thresholds=Thresholds()):
+    def run_ours(volume, forward=ours, spec=CT_ICH_INPUT, thresholds=None):
         study = Study(volume, Units.HU, None, ".")
         square = study_square(study, spec)
         brain, bone = study_views(study, spec, square=square)
         prob = np.asarray(forward(network_batch(brain, bone, range(len(volume)))))[..., 0]
-        return postprocess(prob, brain, bone, volume.shape[1:], thresholds, square)
+        return postprocess(prob, brain, bone, volume.shape[1:], thresholds or Thresholds(), square)
 
     def run_version_1(volume):
         return run_ours(volume, ours_v1, version_1_input, Thresholds(min_lesion_px=6, inside_skull_only=False))
@@ -260,6 +260,6 @@ def inference_cost(repeats: int = 5) -> dict:
 
 
 def _threads() -> int:
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     return tf.config.threading.get_intra_op_parallelism_threads() or 0

@@ -43,10 +43,6 @@ class PreparedPatient:
         if self.bone is None:
             self.bone = np.zeros_like(self.images)
 
-    @property
-    def positive_slices(self) -> np.ndarray:
-        return np.flatnonzero(self.masks.any(axis=(1, 2)))
-
 
 def prepare_patient(patient: CTIchPatient, size: int = NETWORK_SIZE) -> PreparedPatient:
     images = network_view(patient.load_slices(), Units.DISPLAY, size)

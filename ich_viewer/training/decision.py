@@ -45,7 +45,7 @@ class PatientLesions:
 
 def lesions_of(probability: np.ndarray, mask_threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Sizes and peak probabilities of the 3-D connected lesions of a (z, S, S) map."""
-    from scipy import ndimage  # noqa: PLC0415
+    from scipy import ndimage
 
     labels, n = label_lesions(probability >= mask_threshold)
     if n == 0:

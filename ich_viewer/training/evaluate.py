@@ -282,7 +282,7 @@ def _lesions(scan: Scan, thresholds: Thresholds) -> decision.PatientLesions:
 def evaluate_all(data: Path, runs_dir: Path, threads: int | None, baselines_only: bool = False) -> int:
     """The whole evaluation; baselines_only: re-measure the baseline comparison and the inference
     cost only, keeping the stored cross-validation (models/metrics.json) of the shipped networks."""
-    from ich_viewer.training.train import configure_tensorflow  # noqa: PLC0415
+    from ich_viewer.training.train import configure_tensorflow
 
     configure_tensorflow(threads)
     if baselines_only:
@@ -304,8 +304,8 @@ def evaluate_all(data: Path, runs_dir: Path, threads: int | None, baselines_only
 
 def _write_evaluation(metrics: dict, data: Path, runs_dir: Path) -> int:
     """Add the inference cost and the baseline tables; write metrics.json, baselines.json, the model card."""
-    from ich_viewer.training.baselines import baseline_tables, inference_cost  # noqa: PLC0415
-    from ich_viewer.training.model_card import write_model_card  # noqa: PLC0415
+    from ich_viewer.training.baselines import baseline_tables, inference_cost
+    from ich_viewer.training.model_card import write_model_card
 
     metrics["inference_cost"] = inference_cost()
     baselines_file = paths.models_dir() / "baselines.json"

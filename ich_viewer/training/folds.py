@@ -33,11 +33,6 @@ def make_folds(patients_with_hemorrhage: dict[int, bool], n_folds: int = N_FOLDS
     return dict(sorted(folds.items()))
 
 
-def save_folds(folds: dict[int, int], path: Path | None = None) -> None:
-    path = path or folds_path()
-    path.write_text(json.dumps({str(p): f for p, f in folds.items()}, indent=1) + "\n")
-
-
 def load_folds(path: Path | None = None) -> dict[int, int]:
     path = path or folds_path()
     return {int(p): int(f) for p, f in json.loads(path.read_text()).items()}

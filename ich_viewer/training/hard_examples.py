@@ -45,8 +45,9 @@ def mistake_map(probability: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def find_hard_examples(model, config, patients: list[PreparedPatient]) -> list[HardExample]:
-    """Every training slice where the network (trained with config) makes a mistake of a lesion's minimum size or more."""
-    from ich_viewer.training.baselines import predict_slices  # noqa: PLC0415
+    """Every training slice where the network (trained with config) makes a mistake of a lesion's minimum
+    size or more."""
+    from ich_viewer.training.baselines import predict_slices
 
     found = []
     for i, patient in enumerate(patients):

@@ -135,7 +135,7 @@ def _baselines(b: dict) -> list[str]:
                 lines.append(_pixel_row(_label(run), counted, row[counted]))
     lines += ["", "How the notebook's networks were trained (notebook_recipe.py; 1 CPU thread each):", "",
               "| Run | First-level filters | Parameters | Adam rate | Batch | Epochs (best) | Stopped | Minutes | "
-              "Validation loss by epoch | Validation IoU at 0.5 by epoch |", "|---|---|---|---|---|---|---|---|---|---|"]
+              "Validation loss by epoch | Validation IoU at 0.5 by epoch |", "|---" * 10 + "|"]
     trainings = [(run, row["training"], row.get("parameters")) for run, row in notebook.items() if "training" in row]
     for name, f in (folds or {}).items():
         trainings += [(f"{fold}_{name}", t, None) for fold, t in f.get("training", {}).items()]

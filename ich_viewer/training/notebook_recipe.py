@@ -188,7 +188,7 @@ def balanced(pool: SlicePool, seed: int = POOL_SEED) -> SlicePool:
 def random_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices (kept, split off): a random `fraction` of range(n) split off."""
     order = np.random.default_rng(seed).permutation(n)
-    n_off = int(round(fraction * n))
+    n_off = round(fraction * n)
     return np.sort(order[n_off:]), np.sort(order[:n_off])
 
 
@@ -232,13 +232,13 @@ def notebook_data(pool: SlicePool, held_out: set[int] | None = None) -> Notebook
 # ---- training ----------------------------------------------------------------------------------
 
 def build(config: NotebookConfig):
-    from ich_viewer.segmentation.networks import ARCHITECTURES  # noqa: PLC0415
+    from ich_viewer.segmentation.networks import ARCHITECTURES
 
     return ARCHITECTURES[config.architecture](size=NOTEBOOK_SIZE, channels=1, base=config.base)
 
 
 def _compiled(config: NotebookConfig):
-    import keras  # noqa: PLC0415
+    import keras
 
     keras.utils.set_random_seed(config.seed)
     model = build(config)
@@ -258,7 +258,7 @@ def train_notebook_run(config: NotebookConfig, data: NotebookData, run_dir: Path
 
     A run stopped by its budget goes on when given a larger one (config.budget_minutes).
     """
-    import keras  # noqa: PLC0415
+    import keras
 
     run_dir.mkdir(parents=True, exist_ok=True)
     final, checkpoint, state_path = run_dir / "final.keras", run_dir / "checkpoint.keras", run_dir / "state.json"
@@ -313,7 +313,7 @@ def train_notebook_run(config: NotebookConfig, data: NotebookData, run_dir: Path
 def _validation(model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Validation loss (binary cross-entropy, as Keras computes it) and hemorrhage IoU at 0.5: the IoU
     curve shows whether a run stopped by its budget was still learning to outline."""
-    import keras  # noqa: PLC0415
+    import keras
 
     prob = model.predict(x, batch_size=32, verbose=0)
     loss = float(np.mean(keras.ops.convert_to_numpy(keras.losses.binary_crossentropy(y, prob))))
@@ -329,7 +329,7 @@ def continue_from_shipped(config: NotebookConfig, run_dir: Path, weights: Path, 
     It goes on from the best epoch's weights (what shipped) with Adam's moments started afresh; the
     state records that, and the model card says so.
     """
-    import keras  # noqa: PLC0415
+    import keras
 
     run_dir.mkdir(parents=True, exist_ok=True)
     model = keras.models.load_model(weights, compile=False)

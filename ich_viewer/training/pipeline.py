@@ -7,13 +7,17 @@ import shutil
 from pathlib import Path
 
 from ich_viewer import paths
-
 from ich_viewer.segmentation.model_file import shipped_network_path, write_manifest
 from ich_viewer.training.ct_ich import read_patients
 from ich_viewer.training.dataset import prepare_all
 from ich_viewer.training.folds import load_folds
-from ich_viewer.training.notebook_recipe import (NotebookRun, continue_from_shipped, notebook_runs,
-                                                 train_notebook_runs, write_run_manifest)
+from ich_viewer.training.notebook_recipe import (
+    NotebookRun,
+    continue_from_shipped,
+    notebook_runs,
+    train_notebook_runs,
+    write_run_manifest,
+)
 from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, notebook_split
 from ich_viewer.training.train import OURS, REFINE, TUNE, configure_tensorflow, train_run
 
@@ -62,8 +66,8 @@ def _continue_from_shipped(runs_dir: Path, only: list[str]) -> None:
 
 def _hard_examples(start_run: Path, patients, run_dir: Path):
     """The start run's network's mistakes on its own training slices (found once, then cached)."""
-    from ich_viewer.training import hard_examples  # noqa: PLC0415
-    from ich_viewer.training.baselines import load_run  # noqa: PLC0415
+    from ich_viewer.training import hard_examples
+    from ich_viewer.training.baselines import load_run
 
     cache = run_dir / "hard_examples.npz"
     if cache.exists():

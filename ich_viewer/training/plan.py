@@ -41,7 +41,7 @@ class Run:
 
 def all_runs() -> list[Run]:
     names = [f"fold{k}" for k in range(N_FOLDS)] + ["final"]
-    folds = list(range(N_FOLDS)) + [None]
+    folds = [*range(N_FOLDS), None]
     runs = [Run(name, OURS, fold) for name, fold in zip(names, folds)]
     runs += [Run(f"{name}_refined", REFINE, fold, refines=name) for name, fold in zip(names, folds)]
     runs += [Run(f"{name}_tuned", TUNE, fold, refines=f"{name}_refined", ships_as=name)

@@ -45,7 +45,7 @@ TUNE = replace(OURS, epochs=12, learning_rate=3e-4, final_learning_rate=1e-5, se
 
 
 def configure_tensorflow(threads: int | None = None) -> None:
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -53,8 +53,8 @@ def configure_tensorflow(threads: int | None = None) -> None:
 
 
 def _loss(name: str):
-    import keras  # noqa: PLC0415
-    from keras import ops  # noqa: PLC0415
+    import keras
+    from keras import ops
 
     bce = keras.losses.BinaryCrossentropy()
 
@@ -68,7 +68,7 @@ def _loss(name: str):
 
 
 def _schedule(config: TrainConfig):
-    import keras  # noqa: PLC0415
+    import keras
 
     total = config.epochs * config.steps_per_epoch
     alpha = config.final_learning_rate / config.learning_rate
@@ -76,7 +76,7 @@ def _schedule(config: TrainConfig):
 
 
 def _build(config: TrainConfig):
-    from ich_viewer.segmentation.networks import ARCHITECTURES  # noqa: PLC0415
+    from ich_viewer.segmentation.networks import ARCHITECTURES
 
     build = ARCHITECTURES[config.architecture]
     if config.architecture == "ich_unet25d":  # fully convolutional: any input size
@@ -85,7 +85,7 @@ def _build(config: TrainConfig):
 
 
 def _new_model(config: TrainConfig):
-    import keras  # noqa: PLC0415
+    import keras
 
     keras.utils.set_random_seed(config.seed)
     model = _build(config)
@@ -101,7 +101,7 @@ def train_run(config: TrainConfig, patients: list[PreparedPatient], run_dir: Pat
     start_from, hard_examples: a refinement run begins with these weights instead of
     a random start, and trains a third of each batch on these slices.
     """
-    import keras  # noqa: PLC0415
+    import keras
 
     run_dir.mkdir(parents=True, exist_ok=True)
     final = run_dir / "final.keras"

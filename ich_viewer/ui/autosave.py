@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QStandardPaths
 
-from ich_viewer.export.atomic import ensure_outside_study_folder, write_atomic
+from ich_viewer.analysis.review import Review, now_text
+from ich_viewer.atomic import ensure_outside_study_folder, write_atomic
 from ich_viewer.study.model import Study
-from ich_viewer.ui.review import Review, now_text
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class AutosaveStore:
                 mask = np.unpackbits(data["mask"], count=count).astype(bool).reshape(shape)
                 model = np.unpackbits(data["model_mask"], count=count).astype(bool).reshape(shape)
                 provenance = json.loads(bytes(data["provenance"]).decode())
-        except Exception:  # noqa: BLE001 - a damaged file must not stop the study opening
+        except Exception:
             log.exception("saved edits in %s cannot be read", path)
             return None
         return SavedEdits(mask, model, provenance)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ich_viewer.study.model import Window
-from ich_viewer.ui.shortcuts import MOUSE_GESTURES, SHORTCUTS
+from ich_viewer.ui.actions import KEYED_ACTIONS, MOUSE_GESTURES
 
 # The HU ranges the export-window dialog accepts: any display window of a head CT.
 EXPORT_LEVEL_RANGE_HU = (-1000.0, 3000.0)
@@ -175,7 +175,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Shortcuts")
-        rows = [(s.text.rstrip("…"), s.keys_text) for s in SHORTCUTS]
+        rows = [(s.text.rstrip("…"), s.keys_text) for s in KEYED_ACTIONS]
         rows += [(what, gesture) for gesture, what in MOUSE_GESTURES]
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Action", "Keys / mouse"])

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from ich_viewer.export.atomic import ExportError
+from ich_viewer.analysis.review import Review
+from ich_viewer.atomic import ExportError
 from ich_viewer.study.model import Study, Window
 from ich_viewer.ui.opening import busy_cursor
-from ich_viewer.ui.review import Review
 from ich_viewer.ui.settings import ViewerSettings
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ class Exporter:
                 return write()
         except ExportError as error:
             self._fail(str(error))
-        except Exception as error:  # noqa: BLE001 - a failed export must leave the viewer up
+        except Exception as error:
             log.exception("export failed")
             self._fail(f"{type(error).__name__}: {error}")
         return None

@@ -13,6 +13,7 @@ only in the "Compare with reference" section, hidden unless the reader asks.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -212,7 +213,7 @@ class FindingsPanel(QWidget):
     lesion_rejected = Signal(int)
 
     ROWS = ("Hemorrhage", "Lesions", "Volume", "Slices involved", "Largest area", "Edited", "Model")
-    LABELS = {"Volume": "Total volume"}
+    LABELS: ClassVar[dict[str, str]] = {"Volume": "Total volume"}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -386,7 +387,7 @@ def _dice_rows(study: Study, findings: HemorrhageFindings) -> list[tuple[int, st
     for z in range(findings.n_slices):
         model_has = findings.per_slice_area_px[z] > 0
         # Dice 0 on a slice the model leaves empty: the reference outlines a bleed the model missed.
-        if not model_has and not (dice[z] == 0):
+        if not model_has and dice[z] != 0:
             continue
         text = f"Slice {study.slice_labels[z]}: "
         text += _area_text(findings, z) if model_has else "reference only (model: none)"

@@ -24,7 +24,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -40,19 +48,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ich_viewer.export.atomic import ExportError
+from ich_viewer.analysis.measurements import ELLIPSE, RULER
+from ich_viewer.analysis.review import Review
+from ich_viewer.atomic import ExportError
 from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.model_file import DEFAULT_MODEL, shipped_models
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, NOT_HU_RESULT, Study
+from ich_viewer.ui import menus
+from ich_viewer.ui.actions import WINDOW_KEYS, Needs
 from ich_viewer.ui.annotations import CORNERS
 from ich_viewer.ui.autosave import AutosaveStore, SavedEdits, restore, study_identity
 from ich_viewer.ui.cine import Cine, rate_box
 from ich_viewer.ui.dialogs import AboutDialog, ExportWindowDialog, ShortcutsDialog, about_facts
 from ich_viewer.ui.exports import Exporter, is_dicom_study
 from ich_viewer.ui.findings_panel import FindingsPanel
-from ich_viewer.analysis.measurements import ELLIPSE, RULER
 from ich_viewer.ui.measurements import MeasurementsPanel
 from ich_viewer.ui.opening import StudyOpener
 from ich_viewer.ui.overlay import (
@@ -66,12 +77,10 @@ from ich_viewer.ui.overlay import (
 )
 from ich_viewer.ui.panels import OverlayPanel, StudyPanel
 from ich_viewer.ui.preliminary_outline import PreliminaryOutline
-from ich_viewer.ui.review import Review
-from ich_viewer.ui.segmentation_control import AfterNextPaint, SegmentationControl, SegmentationStatus
+from ich_viewer.ui.segmentation_control import AfterNextPaint, SegmentationControl, ProgressIndicator
 from ich_viewer.ui.settings import ViewerSettings
-from ich_viewer.ui.shortcuts import SHORTCUTS, WINDOW_KEYS
 from ich_viewer.ui.slice_view import PixelProbe, SliceBar, SliceView
-from ich_viewer.ui.theme import apply_reading_room_theme, toolbar_icon
+from ich_viewer.ui.theme import apply_reading_room_theme
 from ich_viewer.ui.window_control import WindowControl, describe_window, study_windows, window_name
 
 APP_TITLE = "ICH Viewer"
@@ -89,11 +98,6 @@ IDLE_MODEL_LOAD_MS = 2000
 BRUSH_RADIUS_RANGE = (1, 50)  # pixels
 STATUS_MS = 5000
 
-# Short toolbar labels, so the toolbar fits the default window width.
-TOOLBAR_LABELS = {"fit": "Fit", "reset": "Reset", "toggle_overlay": "Overlay", "segment": "Segment",
-                  "brush": "Brush", "eraser": "Eraser", "undo": "Undo", "redo": "Redo",
-                  "ruler": "Ruler", "ellipse_roi": "ROI", "cine": "Cine"}
-
 # The network; tests (and other front ends) pass their own engine_factory instead.
 default_engine_factory = SegmentationEngine
 MODEL_LABELS = {
@@ -107,14 +111,6 @@ def viewer_models() -> list[str]:
     """The shipped networks a reader can choose, ours first."""
     names = [name for name in shipped_models() if "_fold" not in name]
     return sorted(names, key=lambda name: (name != DEFAULT_MODEL, name))
-
-# The actions that need a segmentation on screen, and those that need only a study.
-# (H, N and P stay on and say what is missing: a reader may press them before segmenting.)
-REVIEW_ACTIONS = ("brush", "eraser", "brush_smaller", "brush_larger", "export_report",
-                  "export_anonymised_report", "export_mask_nifti", "export_key_images", "export_csv",
-                  "export_lesions_csv")
-STUDY_ACTIONS = ("segment", "export_image_nifti", "fit", "reset", "zoom_in", "zoom_out",
-                 "toggle_overlay", "toggle_contour", "ruler", "ellipse_roi", "cine")
 
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 RESTORE, LATER = "restore", "later"
@@ -145,7 +141,7 @@ class MainWindow(QMainWindow):
         self.brush_size = self._brush_size_box()
         self.cine = Cine(self.slice_view)
         self.cine_rate = rate_box(self.cine)
-        self.segmentation_status = SegmentationStatus()
+        self.segmentation_status = ProgressIndicator()
         self.segmentation = SegmentationControl(
             engine_factory or default_engine_factory, self.segmentation_status,
             lambda: self.settings.force_cpu, self, model_name=lambda: self.settings.model_name,
@@ -291,7 +287,8 @@ class MainWindow(QMainWindow):
         return box
 
     def _handlers(self) -> dict[str, Callable[[], object]]:
-        view = self.slice_view
+        """What each action of the table (actions.py) does."""
+        view, exporter = self.slice_view, self.exporter
         handlers: dict[str, Callable[[], object]] = {
             "open_folder": self._ask_open_folder,
             "open_file": self._ask_open_file,
@@ -324,6 +321,22 @@ class MainWindow(QMainWindow):
             "show_shortcuts": self.show_shortcuts,
             "cine": lambda: self.cine.toggle(),
             "toggle_annotations": lambda: view.annotations.set_shown(not view.annotations.shown),
+            "cancel_segmentation": self.cancel_segmentation,
+            "export_window": self.set_export_window,
+            "auto_segment": self._set_auto_segment,
+            "force_cpu": self._set_force_cpu,
+            "reset_edits": lambda: self._edit(lambda review: review.editor.reset(), "reset to model output"),
+            "compare_reference": self.set_comparing,
+            "export_anonymised_report": lambda: self.export_report(anonymise=True),
+            "export_mask_nifti": lambda: exporter.mask_nifti(self.review),
+            "export_image_nifti": lambda: exporter.image_nifti(self.study),
+            "export_dicom_seg": lambda: exporter.dicom_seg(self.review),
+            "export_key_images": lambda: exporter.key_images(self.review, self.slice_view.window),
+            "export_csv": lambda: exporter.per_slice_csv(self.review),
+            "export_lesions_csv": lambda: exporter.lesions_csv(self.review),
+            "anonymise_screen": self._set_anonymise_screen,
+            "left_drag_window": self._set_left_drag_window,
+            "about": self.show_about,
         }
         for corner in CORNERS:
             handlers[f"corner_{corner}"] = lambda checked=False, c=corner: view.annotations.toggle_corner(c)
@@ -333,111 +346,26 @@ class MainWindow(QMainWindow):
         return handlers
 
     def _build_actions(self) -> dict[str, QAction]:
-        handlers = self._handlers()
-        actions = {}
-        for shortcut in SHORTCUTS:
-            action = QAction(shortcut.text, self)
-            action.setShortcuts([QKeySequence(k) for k in shortcut.keys])
-            action.setIconText(TOOLBAR_LABELS.get(shortcut.action, action.iconText()))
-            action.setToolTip(f"{shortcut.text.rstrip('…')} ({shortcut.keys[0]})")
-            action.triggered.connect(handlers[shortcut.action])
-            self.addAction(action)  # shortcuts work even for actions not in a menu
-            actions[shortcut.action] = action
-        actions.update(self._menu_only_actions())
-        self._make_checkable(actions)
-        return actions
-
-    def _menu_only_actions(self) -> dict[str, QAction]:
-        """Actions without a key: settings, rarer exports, reset."""
-        def make(text: str, handler) -> QAction:
-            action = QAction(text, self)
-            action.triggered.connect(handler)
-            return action
-
-        exporter = self.exporter
-        return {
-            "cancel_segmentation": make("Cancel segmentation", self.cancel_segmentation),
-            "export_window": make("Export window…", self.set_export_window),
-            "auto_segment": make("Segment automatically when a study opens", self._set_auto_segment),
-            "force_cpu": make("Force CPU (never use a GPU)", self._set_force_cpu),
-            "reset_edits": make("Reset to model output",
-                                lambda: self._edit(lambda review: review.editor.reset(), "reset to model output")),
-            "compare_reference": make("Compare with reference (research)", self.set_comparing),
-            "export_anonymised_report": make("Export anonymised report (PDF)…",
-                                             lambda: self.export_report(anonymise=True)),
-            "export_mask_nifti": make("Mask as NIfTI…", lambda: exporter.mask_nifti(self.review)),
-            "export_image_nifti": make("Image as NIfTI…", lambda: exporter.image_nifti(self.study)),
-            "export_dicom_seg": make("DICOM SEG…", lambda: exporter.dicom_seg(self.review)),
-            "export_key_images": make("Key images (PNG)…",
-                                      lambda: exporter.key_images(self.review, self.slice_view.window)),
-            "export_csv": make("Per-slice CSV…", lambda: exporter.per_slice_csv(self.review)),
-            "export_lesions_csv": make("Lesion table (CSV)…", lambda: exporter.lesions_csv(self.review)),
-            "anonymise_screen": make("Anonymise on-image text", self._set_anonymise_screen),
-            "left_drag_window": make("Left-drag sets the window (Weasis / Horos)", self._set_left_drag_window),
-            "about": make("About ICH Viewer…", self.show_about),
-        }
-
-    def _make_checkable(self, actions: dict[str, QAction]) -> None:
+        actions = menus.build_actions(self, self._handlers())
         for name, checked in (("auto_segment", self.settings.auto_segment),
-                              ("force_cpu", self.settings.force_cpu), ("compare_reference", False),
+                              ("force_cpu", self.settings.force_cpu),
                               ("anonymise_screen", self.settings.anonymise_screen),
                               ("left_drag_window", self.settings.left_drag_window)):
-            actions[name].setCheckable(True)
             actions[name].setChecked(checked)
-        # Brush and eraser exclude each other; neither (the usual pan and look) is allowed too.
-        tools = QActionGroup(self)
-        tools.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
-        for name in ("brush", "eraser", "ruler", "ellipse_roi"):
-            actions[name].setCheckable(True)
-            tools.addAction(actions[name])
+        return actions
 
     def _build_menus(self) -> None:
+        """The table's menus, and the three whose entries change: recent studies, panels, models."""
         a = self.actions_by_name
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([a["open_folder"], a["open_file"]])
-        self.recent_menu = file_menu.addMenu("Recent studies")
+        built = menus.build_menus(self.menuBar(), a)
+        self.recent_menu = QMenu("Recent studies", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        file_menu.addActions([a["export_report"], a["export_anonymised_report"]])
-        export_menu = file_menu.addMenu("Export")
-        export_menu.addActions([a[name] for name in ("export_mask_nifti", "export_image_nifti",
-                                                     "export_dicom_seg", "export_key_images", "export_csv",
-                                                     "export_lesions_csv")])
-        file_menu.addSeparator()
-        file_menu.addAction(a["quit"])
-
-        edit_menu = bar.addMenu("&Edit")
-        self._add_group(edit_menu, a, ("undo", "redo"))
-        self._add_group(edit_menu, a, ("brush", "eraser", "brush_smaller", "brush_larger"))
-        self._add_group(edit_menu, a, ("ruler", "ellipse_roi"))
-        edit_menu.addAction(a["reset_edits"])
-
-        view_menu = bar.addMenu("&View")
-        self._add_group(view_menu, a, ("previous_slice", "next_slice", "back_10_slices",
-                                       "forward_10_slices", "first_slice", "last_slice"))
-        self._add_group(view_menu, a, ("next_finding", "previous_finding", "cine"))
-        self._add_group(view_menu, a, ("zoom_in", "zoom_out", "fit", "reset"))
-        self._add_group(view_menu, a, ("toggle_overlay", "toggle_contour", "toggle_heat_map"))
-        annotations_menu = view_menu.addMenu("On-image text")
-        annotations_menu.addActions([a[name] for name in ("toggle_annotations", "corner_top_left",
-                                                          "corner_top_right", "corner_bottom_left",
-                                                          "corner_bottom_right", "anonymise_screen")])
-        view_menu.addAction(a["left_drag_window"])
-        windows_menu = view_menu.addMenu("Window")
-        windows_menu.addActions([a[name] for name in WINDOW_KEYS])
-        view_menu.addAction(a["export_window"])
-        view_menu.addAction(a["compare_reference"])
-        self._panels_menu = view_menu.addMenu("Panels")
-
-        segmentation_menu = bar.addMenu("&Segmentation")
-        self._add_group(segmentation_menu, a, ("segment", "cancel_segmentation"))
-        segmentation_menu.addActions([a["auto_segment"], a["force_cpu"]])
-        segmentation_menu.addSeparator()
-        self.model_menu = self._build_model_menu(segmentation_menu.addMenu("Model"))
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addActions([a["show_shortcuts"], a["about"]])
+        built["File"].insertMenu(a["export_report"], self.recent_menu)
+        built["File"].insertSeparator(a["export_report"])
+        built["View"].addSeparator()
+        self._panels_menu = built["View"].addMenu("Panels")
+        built["Segmentation"].addSeparator()
+        self.model_menu = self._build_model_menu(built["Segmentation"].addMenu("Model"))
 
     def _build_model_menu(self, menu: QMenu) -> QMenu:
         """One exclusive choice per shipped network (the cross-validation fold networks are for
@@ -472,35 +400,13 @@ class MainWindow(QMainWindow):
         for action in self._model_actions.actions():
             action.setChecked(action.data() == self.settings.model_name)
 
-    @staticmethod
-    def _add_group(menu: QMenu, actions: dict[str, QAction], names: tuple[str, ...]) -> None:
-        menu.addActions([actions[name] for name in names])
-        menu.addSeparator()
-
     def _build_toolbar(self) -> None:
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        a = self.actions_by_name
-        for name, action in a.items():
-            icon = toolbar_icon(name, self.style())
-            if icon is not None:
-                action.setIcon(icon)
-        toolbar.addActions([a["open_folder"], a["open_file"]])
-        toolbar.addSeparator()
-        toolbar.addWidget(self.window_control)
-        toolbar.addSeparator()
-        toolbar.addActions([a["fit"], a["reset"], a["toggle_overlay"]])
-        toolbar.addSeparator()
-        toolbar.addActions([a["segment"], a["brush"], a["eraser"]])
-        toolbar.addWidget(self.brush_size)
-        toolbar.addActions([a["undo"], a["redo"]])
-        toolbar.addSeparator()
-        toolbar.addActions([a["ruler"], a["ellipse_roi"]])
-        toolbar.addSeparator()
-        toolbar.addAction(a["cine"])
-        toolbar.addWidget(self.cine_rate)
+        menus.build_toolbar(toolbar, self.actions_by_name, {
+            "window": self.window_control, "brush size": self.brush_size, "cine rate": self.cine_rate})
 
     def _connect(self) -> None:
         view = self.slice_view
@@ -674,7 +580,6 @@ class MainWindow(QMainWindow):
         elif answer == RESTORE:
             restore(self.review, saved)
             self.slice_view.overlays.refresh_layer(MODEL_LAYER)
-            self._show_review()
             self._tell(f"Edits from {saved.saved_at} restored")
 
     def _segment(self, study: Study) -> None:
@@ -779,9 +684,16 @@ class MainWindow(QMainWindow):
             self.actions_by_name["eraser"].setChecked(False)
             self._on_tool_chosen()
         else:
+            review.listeners.append(self._on_review_changed)
             self._show_model_layers()
             self._show_review()
         self._update_actions()
+
+    def _on_review_changed(self, review: Review) -> None:
+        """After each edit, accepted lesion or restore: keep it, and show what it measures now."""
+        if review is self.review:
+            self._autosave()
+            self._show_review()
 
     def _show_model_layers(self) -> None:
         overlays = self.slice_view.overlays
@@ -802,18 +714,22 @@ class MainWindow(QMainWindow):
         self.findings_changed.emit(review.findings)
 
     def _update_actions(self) -> None:
-        a, review = self.actions_by_name, self.review
-        for name in REVIEW_ACTIONS:
-            a[name].setEnabled(review is not None)
-        for name in STUDY_ACTIONS:
-            a[name].setEnabled(self.study is not None)
-        a["export_dicom_seg"].setEnabled(review is not None and is_dicom_study(review.study))
-        a["export_window"].setEnabled(self.study is not None and not self.study.is_hu)
-        a["undo"].setEnabled(review is not None and review.editor.can_undo)
-        a["redo"].setEnabled(review is not None and review.editor.can_redo)
-        a["reset_edits"].setEnabled(review is not None and review.edited)
-        if review is None:
+        menus.enable(self.actions_by_name, self._need_met)
+        if self.review is None:
             self.setWindowModified(False)
+
+    def _need_met(self, need: Needs) -> bool:
+        study, review = self.study, self.review
+        return {
+            Needs.NOTHING: True,
+            Needs.STUDY: study is not None,
+            Needs.REVIEW: review is not None,
+            Needs.DICOM_REVIEW: review is not None and is_dicom_study(review.study),
+            Needs.DISPLAY_STUDY: study is not None and not study.is_hu,
+            Needs.UNDO: review is not None and review.editor.can_undo,
+            Needs.REDO: review is not None and review.editor.can_redo,
+            Needs.EDITS: review is not None and review.edited,
+        }[need]
 
     def toggle_heat_map(self) -> None:
         overlays = self.slice_view.overlays
@@ -856,9 +772,8 @@ class MainWindow(QMainWindow):
         # Same images, now with sizes: keep the model's result and the edits, measure in mm.
         self._put_on_screen(study)
         self.slice_view.set_slice(z)
-        review.on_study(study)
         self._show_model_layers()
-        self._show_review()
+        review.on_study(study)
 
     # -- editing the model's outline ---------------------------------------------------------
     def _on_tool_chosen(self, _checked: bool = False) -> None:
@@ -893,8 +808,6 @@ class MainWindow(QMainWindow):
         review = self.review
         if review is not None and review.editor.end_stroke():
             review.record("erase" if self.actions_by_name["eraser"].isChecked() else "paint")
-            self._autosave()
-            self._show_review()
 
     def _edit(self, change, action: str) -> None:
         """Undo, redo, reset or a rejected lesion: change(review) returns the slices it changed."""
@@ -906,10 +819,8 @@ class MainWindow(QMainWindow):
         if len(changed) == 1:
             self.slice_view.set_slice(changed[0])  # show the reader what was undone or redone
         self.slice_view.overlays.refresh_layer(MODEL_LAYER)
-        if action:
+        if action:  # (a rejected lesion is recorded by the review itself)
             self.review.record(action)
-        self._autosave()
-        self._show_review()
 
     # -- the lesion list ---------------------------------------------------------------------
     def show_lesion(self, number: int) -> None:
@@ -920,8 +831,6 @@ class MainWindow(QMainWindow):
     def accept_lesion(self, number: int) -> None:
         if self.review is not None:
             self.review.accept_lesion(number)
-            self._autosave()
-            self._show_review()
 
     def reject_lesion(self, number: int) -> None:
         """Erase the lesion from the accepted mask: an edit like an eraser stroke, undone with Ctrl+Z."""

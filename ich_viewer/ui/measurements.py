@@ -8,7 +8,7 @@ and the pixel aspect), shown only on their own slice, kept while scrolling.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,

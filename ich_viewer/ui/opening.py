@@ -102,7 +102,7 @@ class StudyOpener:
             return None
         except loader.StudyLoadError as err:
             self.show_error(Path(getattr(err, "path", path) or path), str(err))
-        except Exception as err:  # noqa: BLE001 - any bad file must leave the viewer up
+        except Exception as err:
             log.exception("unexpected error opening %s", path)
             self.show_error(path, f"{type(err).__name__}: {err}")
         return None

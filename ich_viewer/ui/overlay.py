@@ -14,11 +14,12 @@ Adding the model's output later is one call each:
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QGraphicsItem
+
+from ich_viewer.rendering import HEMORRHAGE_RED, outline
 
 REFERENCE_LAYER = "Reference (CT-ICH)"
 MODEL_LAYER = "Model"
@@ -26,11 +27,7 @@ PROBABILITY_LAYER = "Model probability"
 
 # Cyan for the reference and red for the model stay distinct for red-green colour blindness.
 REFERENCE_COLOUR = (0, 230, 255)
-MODEL_COLOUR = (255, 40, 40)
-
-# 3x3 morphological gradient: a 2-pixel band across the boundary, so the outline
-# survives nearest-neighbour downscaling when the slice is shown smaller than 1:1.
-_CONTOUR_KERNEL = np.ones((3, 3), np.uint8)
+MODEL_COLOUR = HEMORRHAGE_RED  # the key images' and the report's red
 # Heat maps stay transparent below this probability so normal brain is not tinted.
 HEAT_MAP_FLOOR = 0.1
 
@@ -98,8 +95,7 @@ class MaskLayer(OverlayLayer):
     def slice_indices(self, z: int, contour: bool) -> np.ndarray:
         if not contour:
             return self._indices[z]
-        cv2.morphologyEx(self._indices[z], cv2.MORPH_GRADIENT, _CONTOUR_KERNEL, dst=self._contour)
-        return self._contour
+        return outline(self._indices[z], dst=self._contour)
 
 
 # Purple -> blue -> teal -> yellow (viridis' anchors): no probability looks like the red mask

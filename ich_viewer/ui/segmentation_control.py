@@ -1,28 +1,29 @@
 """Segmentation seen from the window: start the model late, segment on request, show progress.
 
-The window owns one SegmentationControl, which owns one SegmentationService
-(one worker thread holding the network) from the first time it is needed
-until the window closes. The network is loaded only after the window has
-painted, so the reader sees the viewer (and the first slice) before
-TensorFlow starts loading and competing for the CPU.
+The window owns one SegmentationControl: the one relay between the worker thread
+holding the network (worker.py) and the window. It starts the thread the first time
+it is needed and stops it when the window closes, numbers the requests and passes on
+only the answers for the study on screen, as signals of the GUI thread. The network
+is loaded only after the window has painted, so the reader sees the viewer (and the
+first slice) before TensorFlow starts loading and competing for the CPU.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from ich_viewer.segmentation.model_file import DEFAULT_MODEL, model_path
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.model import Study
-from ich_viewer.ui.worker import SegmentationService
+from ich_viewer.ui.worker import PythonThread, SegmentationWorker
 
 PROGRESS_WIDTH = 230
 
 
-class SegmentationStatus(QWidget):
+class ProgressIndicator(QWidget):
     """Status-bar part: 'segmenting slice k of n' with Cancel, and where the model runs."""
 
     cancel_requested = Signal()
@@ -99,17 +100,23 @@ class SegmentationControl(QObject):
     result_ready = Signal(object, object)  # Study, SegmentationResult
     preview_ready = Signal(object, object, object)  # Study, slice indices, their preliminary masks
     failed = Signal(str)  # a message for the reader
+    cancelled = Signal()  # the worker stopped a job that was no longer wanted
     model_failed = Signal(str)
     model_ready = Signal(str)  # device
+    _request = Signal(int, object)  # to the worker: request id, Study
+    _request_model = Signal(bool)  # to the worker: force CPU
 
-    def __init__(self, engine_factory, status: SegmentationStatus, force_cpu: Callable[[], bool],
+    def __init__(self, engine_factory, status: ProgressIndicator, force_cpu: Callable[[], bool],
                  parent: QObject | None = None, model_name: Callable[[], str] = lambda: DEFAULT_MODEL) -> None:
         super().__init__(parent)
         self._engine_factory = engine_factory
         self._model_name = model_name
         self._status = status
         self._force_cpu = force_cpu
-        self._service: SegmentationService | None = None
+        self._thread: PythonThread | None = None
+        self._worker: SegmentationWorker | None = None
+        self._last_id = 0
+        self._current_id: int | None = None  # the request whose answers are passed on
         self._study: Study | None = None  # the study of the running request
         self._closed = False
         self.device: str | None = None  # set once the model is loaded
@@ -121,54 +128,54 @@ class SegmentationControl(QObject):
         return self._study is not None
 
     @property
-    def service(self) -> SegmentationService | None:
-        """The worker's handle, once the model was first asked for (None before, and after closing)."""
-        return self._service
+    def thread(self) -> PythonThread | None:
+        """The worker's thread, once the model was first asked for (None before, and after closing)."""
+        return self._thread
 
     def load_model(self) -> None:
         """Start loading the network in the worker (once; later calls do nothing)."""
-        if self._service is None and not self._closed:
+        if self._thread is None and not self._closed:
             self._status.show_device("loading…")
-            self._service = self._start_service()
-            self._service.load_model(self._force_cpu())
+            self._start_worker()
+            self._request_model.emit(self._force_cpu())
 
     def segment(self, study: Study) -> None:
         """Segment a study; a job still running for another study is dropped."""
         self.load_model()
-        if self._service is None:
+        if self._worker is None:
             return  # the window is closing
-        self._study = study
-        self._service.segment(study)
+        self._drop_current()
+        self._last_id += 1
+        self._current_id, self._study = self._last_id, study
+        self._request.emit(self._current_id, study)
         self._status.show_running(study.n_slices, model_loaded=self.device is not None)
 
     def set_focus(self, slice_index: int) -> None:
         """The reader is on this slice: the running segmentation does the slices around it next."""
         self._focus = slice_index
-        if self._service is not None:
-            self._service.set_focus(slice_index)
+        if self._worker is not None:
+            self._worker.set_focus(slice_index)
 
     def cancel(self) -> None:
-        if self._service is not None:
-            self._service.cancel()
+        self._drop_current()
         self._study = None
         self._status.show_idle()
 
     def shutdown(self) -> None:
         """Stop the worker thread (waits for the batch in progress): the window is closing."""
         self._closed = True  # a load still scheduled (after a paint, a timer) must not start a thread
-        if self._service is not None:
-            self.cancel()
-            self._service.shutdown()
-            self._service = None
+        self._stop_worker()
 
     def switch_model(self) -> None:
         """Let the loaded network go: the next segmentation loads the one model_name() now names."""
-        if self._service is not None:
-            self.cancel()
-            self._service.shutdown()
-            self._service = None
+        self._stop_worker()
         self.device, self.model_error = None, None
         self._status.show_device("not loaded")
+
+    def _drop_current(self) -> None:
+        if self._current_id is not None and self._worker is not None:
+            self._worker.cancel(self._current_id)
+        self._current_id = None
 
     def _engine_for_chosen_model(self):
         """The factory the worker calls, bound to the chosen model (an unknown name fails the load,
@@ -176,40 +183,74 @@ class SegmentationControl(QObject):
         name, factory = self._model_name(), self._engine_factory
         return lambda force_cpu=False: factory(model_path=model_path(name), force_cpu=force_cpu)
 
-    def _start_service(self) -> SegmentationService:
-        service = SegmentationService(self, engine_factory=self._engine_for_chosen_model())
-        service.model_ready.connect(self._on_model_ready)
-        service.model_failed.connect(self._on_model_failed)
-        service.progress.connect(lambda _rid, done, total: self._status.show_progress(done, total))
-        service.preview.connect(self._on_preview)
-        service.set_focus(self._focus)
-        service.finished.connect(self._on_finished)
-        service.failed.connect(self._on_failed)
-        return service
+    def _start_worker(self) -> None:
+        self._thread = PythonThread()
+        self._thread.setObjectName("segmentation")
+        self._worker = SegmentationWorker(self._engine_for_chosen_model())
+        self._worker.moveToThread(self._thread)
+        self._worker.set_focus(self._focus)
+        self._request.connect(self._worker.segment)
+        self._request_model.connect(self._worker.load_model)
+        # Queued: the worker emits in its thread, these slots run in the GUI thread.
+        self._worker.model_ready.connect(self._on_model_ready)
+        self._worker.model_failed.connect(self._on_model_failed)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.preview.connect(self._on_preview)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._thread.start()
 
+    def _stop_worker(self) -> None:
+        if self._thread is None:
+            return
+        self.cancel()
+        self._thread.quit()
+        self._thread.wait()
+        self._request.disconnect()
+        self._request_model.disconnect()
+        self._thread = self._worker = None
+
+    @Slot(object, str)
     def _on_model_ready(self, _info, device: str) -> None:
         self.device, self.model_error = device, None
         self._status.show_device(device)
         self.model_ready.emit(device)
 
+    @Slot(str)
     def _on_model_failed(self, message: str) -> None:
         self.device, self.model_error = None, message
         self._status.show_device("not available")
         self.model_failed.emit(message)
 
-    def _on_finished(self, _rid: int, result: SegmentationResult) -> None:
-        study, self._study = self._study, None
+    @Slot(int, int, int)
+    def _on_progress(self, request_id: int, done: int, total: int) -> None:
+        if request_id == self._current_id:
+            self._status.show_progress(done, total)
+
+    @Slot(int, object, object)
+    def _on_preview(self, request_id: int, indices, masks) -> None:
+        if request_id == self._current_id:
+            self.preview_ready.emit(self._study, indices, masks)
+
+    @Slot(int, object)
+    def _on_finished(self, request_id: int, result: SegmentationResult) -> None:
+        if request_id != self._current_id:
+            return
+        study, self._study, self._current_id = self._study, None, None
         self._status.show_idle()
         self.device = result.device  # "CPU (GPU failed)" appears only once the GPU has failed
         self._status.show_device(result.device)
-        if study is not None:
-            self.result_ready.emit(study, result)
+        self.result_ready.emit(study, result)
 
-    def _on_preview(self, _rid: int, indices, masks) -> None:
-        if self._study is not None:
-            self.preview_ready.emit(self._study, indices, masks)
-
-    def _on_failed(self, _rid: int, message: str) -> None:
-        self._study = None
+    @Slot(int, str)
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id != self._current_id:
+            return
+        self._study, self._current_id = None, None
         self._status.show_idle()
         self.failed.emit(message)
+
+    @Slot(int)
+    def _on_cancelled(self, _request_id: int) -> None:
+        self.cancelled.emit()

@@ -95,23 +95,15 @@ def _ellipse(p: QPainter, s: int) -> None:
     p.drawEllipse(QRectF(5, 10, s - 10, s - 20))
 
 
-DRAWN_ICONS = {"fit": _fit, "toggle_overlay": _overlay, "brush": _brush, "eraser": _eraser,
-               "ruler": _ruler, "ellipse_roi": _ellipse}
-STYLE_ICONS = {
-    "open_folder": QStyle.StandardPixmap.SP_DirOpenIcon,
-    "open_file": QStyle.StandardPixmap.SP_FileIcon,
-    "reset": QStyle.StandardPixmap.SP_BrowserReload,
-    "segment": QStyle.StandardPixmap.SP_MediaPlay,
-    "cine": QStyle.StandardPixmap.SP_MediaSeekForward,
-    "undo": QStyle.StandardPixmap.SP_ArrowBack,
-    "redo": QStyle.StandardPixmap.SP_ArrowForward,
-}
+# The icons drawn here, by the name the action table (actions.py) gives them.
+DRAWN_ICONS = {"fit": _fit, "overlay": _overlay, "brush": _brush, "eraser": _eraser,
+               "ruler": _ruler, "ellipse": _ellipse}
 
 
-def toolbar_icon(action: str, style: QStyle) -> QIcon | None:
-    """The icon of a toolbar action, or None for an action shown by its text only."""
-    if action in DRAWN_ICONS:
-        return _drawn_icon(DRAWN_ICONS[action])
-    if action in STYLE_ICONS:
-        return style.standardIcon(STYLE_ICONS[action])
+def toolbar_icon(name: str, style: QStyle) -> QIcon | None:
+    """The icon of that name: drawn here, or a QStyle standard pixmap ("SP_..."); None for none."""
+    if name in DRAWN_ICONS:
+        return _drawn_icon(DRAWN_ICONS[name])
+    if name.startswith("SP_"):
+        return style.standardIcon(getattr(QStyle.StandardPixmap, name))
     return None

@@ -1,9 +1,9 @@
 """The segmentation worker: one long-lived QObject in a QThread that owns the network.
 
-The GUI thread never touches TensorFlow. It sends requests (a request id and
-a Study) through a queued signal; the worker loads and warms up the network
-on first use, segments in batches, and answers with signals carrying the
-request id, so the window drops anything that is not for the study on
+The GUI thread never touches TensorFlow. SegmentationControl (segmentation_control.py)
+sends requests (a request id and a Study) through a queued signal; the worker loads
+and warms up the network on first use, segments in batches, and answers with signals
+carrying the request id, so that the control drops anything not for the study on
 screen. Cancelling only sets a flag that the worker checks between batches.
 """
 
@@ -14,7 +14,7 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ich_viewer.segmentation.engine import SegmentationCancelled, SegmentationEngine
+from ich_viewer.segmentation.engine import SegmentationCancelled, SegmentationEngine, Segmenter
 from ich_viewer.study.model import Study
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class SegmentationWorker(QObject):
     def __init__(self, engine_factory=SegmentationEngine):
         super().__init__()
         self._engine_factory = engine_factory
-        self._engine: SegmentationEngine | None = None
+        self._engine: Segmenter | None = None
         self._force_cpu = False
         self._lock = threading.Lock()
         self._cancelled_ids: set[int] = set()
@@ -93,14 +93,14 @@ class SegmentationWorker(QObject):
             self.cancelled.emit(request_id)
         except MemoryError:
             self.failed.emit(request_id, "Out of memory while segmenting this study.")
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             log.exception("segmentation of %s failed", study.source)
             self.failed.emit(request_id, f"Segmentation failed: {error}")
         else:
             self.finished.emit(request_id, result)
 
 
-class _PythonThread(QThread):
+class PythonThread(QThread):
     """A QThread whose event loop runs inside one Python call.
 
     Qt calls each queued slot of a plain QThread from C++, and Python gives every
@@ -112,102 +112,3 @@ class _PythonThread(QThread):
 
     def run(self) -> None:
         self.exec()
-
-
-class SegmentationService(QObject):
-    """GUI-side handle: owns the thread and the worker, numbers requests, drops stale answers.
-
-    Its signals are emitted on the GUI thread (the worker's are relayed through
-    slots of this object, which lives there), and only for the current request.
-    """
-
-    model_ready = Signal(object, str)
-    model_failed = Signal(str)
-    progress = Signal(int, int, int)
-    preview = Signal(int, object, object)
-    finished = Signal(int, object)
-    failed = Signal(int, str)
-    cancelled = Signal(int)
-    _request = Signal(int, object)
-    _request_model = Signal(bool)
-
-    def __init__(self, parent=None, engine_factory=SegmentationEngine):
-        super().__init__(parent)
-        self._next_id = 0
-        self.current_id: int | None = None
-        self.thread = _PythonThread()
-        self.thread.setObjectName("segmentation")
-        self.worker = SegmentationWorker(engine_factory)
-        self.worker.moveToThread(self.thread)
-        self._request.connect(self.worker.segment)
-        self._request_model.connect(self.worker.load_model)
-        self.worker.model_ready.connect(self._on_model_ready)
-        self.worker.model_failed.connect(self._on_model_failed)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.preview.connect(self._on_preview)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.cancelled.connect(self._on_cancelled)
-        self.thread.start()
-
-    def load_model(self, force_cpu: bool = False) -> None:
-        self._request_model.emit(force_cpu)
-
-    def segment(self, study: Study) -> int:
-        """Start segmenting a study; any job still running for another study is dropped."""
-        self.cancel()
-        self._next_id += 1
-        self.current_id = self._next_id
-        self._request.emit(self.current_id, study)
-        return self.current_id
-
-    def set_focus(self, slice_index: int) -> None:
-        """The slice on screen: the running job segments the slices nearest to it next."""
-        self.worker.set_focus(slice_index)
-
-    def cancel(self) -> None:
-        if self.current_id is not None:
-            self.worker.cancel(self.current_id)
-            self.current_id = None
-
-    def is_current(self, request_id: int) -> bool:
-        return request_id == self.current_id
-
-    def shutdown(self) -> None:
-        self.cancel()
-        self.thread.quit()
-        self.thread.wait()
-
-    @Slot(object, str)
-    def _on_model_ready(self, info, device: str) -> None:
-        self.model_ready.emit(info, device)
-
-    @Slot(str)
-    def _on_model_failed(self, message: str) -> None:
-        self.model_failed.emit(message)
-
-    @Slot(int, int, int)
-    def _on_progress(self, request_id: int, done: int, total: int) -> None:
-        if self.is_current(request_id):
-            self.progress.emit(request_id, done, total)
-
-    @Slot(int, object, object)
-    def _on_preview(self, request_id: int, indices, masks) -> None:
-        if self.is_current(request_id):
-            self.preview.emit(request_id, indices, masks)
-
-    @Slot(int, object)
-    def _on_finished(self, request_id: int, result) -> None:
-        if self.is_current(request_id):
-            self.current_id = None
-            self.finished.emit(request_id, result)
-
-    @Slot(int, str)
-    def _on_failed(self, request_id: int, message: str) -> None:
-        if self.is_current(request_id):
-            self.current_id = None
-            self.failed.emit(request_id, message)
-
-    @Slot(int)
-    def _on_cancelled(self, request_id: int) -> None:
-        self.cancelled.emit(request_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.synthetic_ct import FAKE_SHA256, display_study, fake_model, hematoma_phantom, write_dicom_study
 
-from ich_viewer.export.atomic import ExportError
+from ich_viewer.atomic import ExportError
 from ich_viewer.export.dicom_seg import export_dicom_seg
+from tests.synthetic_ct import FAKE_SHA256, display_study, fake_model, hematoma_phantom, write_dicom_study
 
 
 @pytest.fixture

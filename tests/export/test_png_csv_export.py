@@ -7,54 +7,13 @@ import io
 
 import numpy as np
 import pytest
-from tests.synthetic_ct import display_study, hematoma_phantom, memory_dicom_study
 
 from ich_viewer.analysis import compute_findings
-from ich_viewer.export.atomic import ExportError
+from ich_viewer.atomic import ExportError
 from ich_viewer.export.csv import export_findings_csv, findings_csv_text
-from ich_viewer.export.png import draw_hemorrhage, export_key_images, render_slice, window_to_uint8
-from ich_viewer.study.model import Window
-
-RED = np.array([255, 0, 0])
-
-
-def is_red(rgb: np.ndarray) -> np.ndarray:
-    return (rgb == RED).all(axis=-1)
-
-
-def test_window_maps_level_and_edges():
-    values = np.array([-100.0, 0.0, 40.0, 80.0, 500.0])
-    np.testing.assert_array_equal(window_to_uint8(values, Window(40, 80)), [0, 0, 128, 255, 255])
-
-
-def test_contour_outlines_only_the_edge():
-    gray = np.full((40, 40), 100, np.uint8)
-    mask = np.zeros((40, 40), bool)
-    mask[10:30, 10:30] = True
-    rgb = draw_hemorrhage(gray, mask, "contour")
-    red = is_red(rgb)
-    assert red[10, 10:30].all() and red[29, 10:30].all()  # the outline
-    assert not red[15:25, 15:25].any() and (rgb[20, 20] == 100).all()  # inside untouched
-    assert not red[:9].any()  # outside untouched
-
-
-def test_fill_tints_the_inside():
-    gray = np.full((40, 40), 100, np.uint8)
-    mask = np.zeros((40, 40), bool)
-    mask[10:30, 10:30] = True
-    r, g, b = draw_hemorrhage(gray, mask, "fill")[20, 20]
-    assert r > 100 and g < 100 and b < 100
-    with pytest.raises(ValueError, match="overlay style"):
-        draw_hemorrhage(gray, mask, "glow")
-
-
-def test_small_slices_are_enlarged_for_print():
-    volume, mask = hematoma_phantom(n_slices=4, size=64)
-    study = memory_dicom_study(volume)
-    image = render_slice(study, 2, mask=mask, min_size_px=256)
-    assert image.shape == (256, 256, 3)
-    assert is_red(image).any()
-    assert render_slice(study, 2).shape == (64, 64)  # grey without a mask
+from ich_viewer.export.png import export_key_images
+from ich_viewer.rendering import HEMORRHAGE_RED
+from tests.synthetic_ct import display_study, hematoma_phantom, memory_dicom_study
 
 
 def test_key_images_are_written_for_the_largest_slices(tmp_path):
@@ -66,7 +25,7 @@ def test_key_images_are_written_for_the_largest_slices(tmp_path):
     assert [p.name for p in paths] == [f"key_image_{z + 1}.png" for z in (2, 3, 4, 5)]
     image = cv2.imread(str(paths[1]))  # BGR
     assert image.shape == (64, 64, 3)
-    assert ((image == [0, 0, 255]).all(axis=-1)).any()  # red, once channels are swapped
+    assert ((image == HEMORRHAGE_RED[::-1]).all(axis=-1)).any()  # red, once channels are swapped
 
 
 def test_key_images_need_a_folder(tmp_path):

@@ -19,7 +19,7 @@ from tests.synthetic_ct import (
 )
 
 from ich_viewer.analysis import compute_findings, compute_study_findings
-from ich_viewer.export.atomic import ExportError
+from ich_viewer.atomic import ExportError
 from ich_viewer.report import build_report
 
 pytestmark = pytest.mark.skipif(

@@ -11,7 +11,6 @@ from ich_viewer.segmentation.model_file import (
     Thresholds,
     manifest_path,
     read_manifest,
-    write_manifest,
 )
 from ich_viewer.segmentation.preprocessing import NetworkInput
 from ich_viewer.study.model import Study, Units, Window

@@ -13,12 +13,14 @@ _HERE = Path(__file__).parent
 # The GUI tests share ui_support.py; make it importable whatever pytest's import mode.
 sys.path.insert(0, str(_HERE))
 
+from ui_support import fake_engine, make_hu_study, running_qthreads  # noqa: E402
+
 from ich_viewer.study.model import Study  # noqa: E402
 from ich_viewer.ui import main_window  # noqa: E402
 from ich_viewer.ui.app import configure_pyqtgraph  # noqa: E402
 from ich_viewer.ui.main_window import MainWindow  # noqa: E402
 from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
-from ui_support import fake_engine, make_hu_study, running_qthreads  # noqa: E402
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _pyqtgraph_row_major():

@@ -17,13 +17,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QPointF, QSettings  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QEventLoop, QPointF, QSettings
+from ui_support import fake_engine, known_mask, make_hu_study
 
-from ich_viewer.ui.app import make_application  # noqa: E402
-from ich_viewer.ui.main_window import MainWindow  # noqa: E402
-from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
-from ui_support import fake_engine, known_mask, make_hu_study  # noqa: E402
+from ich_viewer.ui.app import make_application
+from ich_viewer.ui.main_window import MainWindow
+from ich_viewer.ui.settings import ViewerSettings
 
 STROKE_SLICE = 12  # empty in the model's outline
 

@@ -6,10 +6,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
-
-from ich_viewer.analysis.mask_editing import paint_segment
-from ich_viewer.ui.overlay import MODEL_LAYER
-from ich_viewer.ui.settings import ViewerSettings
 from ui_support import (
     LARGEST_SLICE,
     N_COLUMNS,
@@ -20,6 +16,10 @@ from ui_support import (
     mouse_drag,
     wheel,
 )
+
+from ich_viewer.analysis.mask_editing import paint_segment
+from ich_viewer.ui.overlay import MODEL_LAYER
+from ich_viewer.ui.settings import ViewerSettings
 
 EMPTY_SLICE = 12  # no model outline here
 

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
-from tests.synthetic_ct import write_dicom_study
+from ui_support import known_mask, make_display_study, make_hu_study, mouse_drag
 
 from ich_viewer.ui.dialogs import ShortcutsDialog
-from ich_viewer.ui.shortcuts import MOUSE_GESTURES, SHORTCUTS
 from ich_viewer.ui.settings import ViewerSettings
-from ui_support import known_mask, make_display_study, make_hu_study, mouse_drag
+from ich_viewer.ui.actions import KEYED_ACTIONS, MOUSE_GESTURES
+from tests.synthetic_ct import write_dicom_study
 
 
 @pytest.fixture
@@ -113,5 +113,5 @@ def test_every_new_shortcut_is_listed_in_help_and_no_key_does_two_things(window)
         assert keys in listed
     assert {gesture for gesture, _ in MOUSE_GESTURES} <= listed
     dialog.deleteLater()
-    every_key = [key.upper() for s in SHORTCUTS for key in s.keys]
+    every_key = [key.upper() for s in KEYED_ACTIONS for key in s.keys]
     assert len(every_key) == len(set(every_key)), "a key is bound to two actions"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from ui_support import fake_engine, make_display_study, make_hu_study
 
 from ich_viewer.study.model import Window
 from ich_viewer.ui.dialogs import ExportWindowDialog
-from ui_support import fake_engine, make_display_study, make_hu_study
 
 ESTIMATE = Window(38, 125)
 NOTE = "Export window estimated from the images: level 38 / width 125 HU"

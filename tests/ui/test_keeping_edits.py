@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from ui_support import known_mask, make_display_study, make_hu_study
 
-from ich_viewer.export.atomic import ExportError
+from ich_viewer.atomic import ExportError
 from ich_viewer.study.model import StudyMetadata
 from ich_viewer.ui import main_window
 from ich_viewer.ui.autosave import AutosaveStore, study_identity
-from ui_support import known_mask, make_display_study, make_hu_study
 
 STROKE_SLICE = 12  # no model outline here
 HERE = Path(__file__).parent

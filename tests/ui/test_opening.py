@@ -13,14 +13,14 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMessageBox
+from ui_support import make_display_study, make_hu_study
 
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.model import Units
 from ich_viewer.ui import opening
 from ich_viewer.ui.dialogs import SeriesPickerDialog, ShortcutsDialog, SpacingAnswer, SpacingDialog
 from ich_viewer.ui.settings import ViewerSettings
-from ich_viewer.ui.shortcuts import SHORTCUTS
-from ui_support import make_display_study, make_hu_study
+from ich_viewer.ui.actions import KEYED_ACTIONS
 
 
 def series(uid: str, n: int, modality="CT", axial=True):
@@ -207,8 +207,8 @@ def test_display_study_gets_a_min_max_contrast_control(qtbot, window):
 def test_every_shortcut_is_an_action_and_listed_in_help(window):
     dialog = ShortcutsDialog(window)
     listed = {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
-    for s in SHORTCUTS:
-        action = window.actions_by_name[s.action]
+    for s in KEYED_ACTIONS:
+        action = window.actions_by_name[s.name]
         assert [k.toString() for k in action.shortcuts()] == list(s.keys) or s.keys_text in listed
         assert s.keys_text in listed
     dialog.deleteLater()

@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
+from ui_support import make_display_study, mouse_drag
 
 from ich_viewer import paths
 from ich_viewer.ui import dialogs
 from ich_viewer.ui.settings import ViewerSettings
 from tests.study.dicom_factory import write_ct_series
-from ui_support import make_display_study, mouse_drag
 
 FLIPPED = (-1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
@@ -177,7 +177,7 @@ def test_roi_mean_on_a_uniform_slice_and_measurements_survive_scrolling(qtbot, w
     layer = window.slice_view.measurements
     text = window.measurements_panel.list.item(0).text()
     assert f"mean {z * 10:.1f} HU, SD 0.0, min {z * 10}, max {z * 10}" in text
-    shape, label = layer._items[0]
+    shape, _ = layer._items[0]
     qtbot.keyClick(window, Qt.Key.Key_Down)
     assert not shape.isVisible()  # shown on its own slice only
     qtbot.keyClick(window, Qt.Key.Key_Up)

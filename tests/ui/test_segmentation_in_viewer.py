@@ -10,15 +10,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-
-from ich_viewer.study.errors import StudyLoadError
-from ich_viewer.study.model import NOT_HU_RESULT
-from ich_viewer.ui import opening
-from ich_viewer.ui.dialogs import SpacingAnswer
-from ich_viewer.ui.findings_panel import NO_SPACING
-from ich_viewer.ui.main_window import MainWindow
-from ich_viewer.ui.overlay import MODEL_LAYER, PROBABILITY_LAYER, REFERENCE_LAYER
-from ich_viewer.ui.settings import ViewerSettings
 from ui_support import (
     LARGEST_SLICE,
     MODEL_SLICES,
@@ -34,6 +25,15 @@ from ui_support import (
     make_hu_study,
     reference_as_model,
 )
+
+from ich_viewer.study.errors import StudyLoadError
+from ich_viewer.study.model import NOT_HU_RESULT
+from ich_viewer.ui import opening
+from ich_viewer.ui.dialogs import SpacingAnswer
+from ich_viewer.ui.findings_panel import NO_SPACING
+from ich_viewer.ui.main_window import MainWindow
+from ich_viewer.ui.overlay import MODEL_LAYER, PROBABILITY_LAYER, REFERENCE_LAYER
+from ich_viewer.ui.settings import ViewerSettings
 
 
 def texts(win) -> dict[str, str]:
@@ -190,7 +190,7 @@ def test_progress_shows_the_slice_and_cancel_stops_the_job(qtbot, make_window):
     progress = win.segmentation_status.progress
     qtbot.waitUntil(lambda: progress.value() >= 2, timeout=5000)
     assert re.fullmatch(rf"segmenting slice \d+ of {N_SLICES}", progress.text())
-    with qtbot.waitSignal(win.segmentation.service.cancelled, timeout=5000):
+    with qtbot.waitSignal(win.segmentation.cancelled, timeout=5000):
         win.segmentation_status.cancel_button.click()
     assert not progress.isVisible() and not win.segmentation.running
     assert "cancelled" in win.findings_panel.message.text()
@@ -289,12 +289,12 @@ def test_the_worker_thread_starts_only_when_needed_and_stops_on_close(qtbot):
     win = MainWindow(ViewerSettings(), engine_factory=fake_engine())
     qtbot.addWidget(win)
     win.show_study(make_hu_study())  # hidden window: segmentation starts at once, there is no paint to wait for
-    assert win.segmentation.service is not None
+    assert win.segmentation.thread is not None
     win.close()
-    assert win.segmentation.service is None  # closing stops the worker thread
+    assert win.segmentation.thread is None  # closing stops the worker thread
     unshown = MainWindow(ViewerSettings(), engine_factory=fake_engine())
     qtbot.addWidget(unshown)
-    assert unshown.segmentation.service is None
+    assert unshown.segmentation.thread is None
 
 
 @pytest.mark.parametrize("n_slices", [1, 2])

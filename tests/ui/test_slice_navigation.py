@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
-
-from ich_viewer.study.model import HU_PRESETS, Window
 from ui_support import (
     DICOM_WINDOW,
     KNOWN_HU,
@@ -20,6 +18,8 @@ from ui_support import (
     send_mouse,
     wheel,
 )
+
+from ich_viewer.study.model import HU_PRESETS, Window
 
 
 def readout(window) -> str:

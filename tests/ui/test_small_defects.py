@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from ui_support import make_display_study, send_mouse
 
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.ui import opening
 from ich_viewer.ui.main_window import FILE_FILTER, MainWindow
 from ich_viewer.ui.overlay import MODEL_COLOUR, PROBABILITY_LAYER, HeatMapLayer
 from ich_viewer.ui.settings import ViewerSettings
-from ui_support import make_display_study, send_mouse
 
 
 def test_the_contour_setting_survives_a_restart(qtbot):
@@ -35,7 +35,8 @@ def right_drag(window, dx: float, dy: float) -> None:
     send_mouse(viewport, QEvent.Type.MouseButtonPress, start, right, right)
     for step in (0.5, 1.0):
         qtbot_wait()
-        send_mouse(viewport, QEvent.Type.MouseMove, start + QPointF(dx * step, dy * step), Qt.MouseButton.NoButton, right)
+        send_mouse(viewport, QEvent.Type.MouseMove, start + QPointF(dx * step, dy * step),
+                   Qt.MouseButton.NoButton, right)
     send_mouse(viewport, QEvent.Type.MouseButtonRelease, start + QPointF(dx, dy), right, Qt.MouseButton.NoButton)
 
 

@@ -1,68 +1,83 @@
-"""The segmentation worker: results tagged by request, cancellation, errors, a free GUI thread."""
+"""The segmentation relay (worker thread -> SegmentationControl -> window): answers only for the
+study on screen, cancellation, errors, a model that survives between requests."""
 
 import threading
 
 import numpy as np
 import pytest
+from ui_support import FakeEngine, fake_engine
 
 from ich_viewer.study.model import Study, Units
-from ich_viewer.ui.worker import SegmentationService
-from ui_support import FakeEngine, fake_engine
+from ich_viewer.ui.segmentation_control import ProgressIndicator, SegmentationControl
+
 
 def _study(n=10, value=0.0):
     return Study(np.full((n, 8, 8), value, np.float32), Units.HU, (5, 1, 1), source=".")
 
 
+def _control(qtbot, factory):
+    status = ProgressIndicator()
+    qtbot.addWidget(status)
+    # The control binds the chosen model's path; these fakes take it and ignore it.
+    return SegmentationControl(lambda model_path=None, force_cpu=False: factory(force_cpu=force_cpu), status,
+                               lambda: False), status
+
+
 @pytest.fixture
-def service(qtbot):
-    service = SegmentationService(engine_factory=fake_engine(delay_s=0.02))
-    yield service
-    service.shutdown()
+def control(qtbot):
+    control, status = _control(qtbot, fake_engine(delay_s=0.02))
+    yield control, status
+    control.shutdown()
 
 
-def test_result_carries_the_request_id_and_progress(service, qtbot):
-    progress = []
-    service.progress.connect(lambda rid, done, total: progress.append((rid, done, total)))
-    with qtbot.waitSignal(service.finished, timeout=5000) as blocker:
-        request = service.segment(_study(value=100))
-    rid, result = blocker.args
-    assert rid == request and not service.is_current(rid)  # done: nothing running
+def test_the_result_is_for_the_study_asked_and_progress_is_shown(control, qtbot):
+    control, status = control
+    shown = []
+    status.progress.valueChanged.connect(shown.append)
+    study = _study(value=100)
+    with qtbot.waitSignal(control.result_ready, timeout=5000) as blocker:
+        control.segment(study)
+    answered, result = blocker.args
+    assert answered is study and not control.running
     assert result.mask.all()
-    qtbot.waitUntil(lambda: len(progress) == 10)
-    assert progress[-1] == (request, 10, 10)
+    assert shown[-1] == 10 and status.progress.isHidden()  # 10 of 10 slices, then idle
 
 
-def test_a_new_study_drops_the_running_job(service, qtbot):
-    cancelled = []
-    service.cancelled.connect(cancelled.append)
-    first = service.segment(_study(n=50))
-    with qtbot.waitSignal(service.finished, timeout=5000) as blocker:
-        second = service.segment(_study(n=3, value=100))
-    assert blocker.args[0] == second
-    qtbot.waitUntil(lambda: cancelled == [first])
+def test_a_new_study_drops_the_running_job(control, qtbot):
+    control, _ = control
+    results = []
+    control.result_ready.connect(lambda study, result: results.append(study))
+    control.segment(_study(n=50))
+    second = _study(n=3, value=100)
+    with qtbot.waitSignal(control.cancelled, timeout=5000):
+        control.segment(second)
+    qtbot.waitUntil(lambda: results == [second], timeout=5000)
+    qtbot.wait(100)
+    assert results == [second]  # nothing of the first study reached the window
 
 
 def test_worker_errors_reach_the_gui_as_messages(qtbot):
-    service = SegmentationService(engine_factory=lambda force_cpu=False: FakeEngine(fail=MemoryError()))
+    control, _ = _control(qtbot, lambda force_cpu=False: FakeEngine(fail=MemoryError()))
     try:
-        with qtbot.waitSignal(service.failed, timeout=5000) as blocker:
-            service.segment(_study())
-        assert "Out of memory" in blocker.args[1]
+        with qtbot.waitSignal(control.failed, timeout=5000) as blocker:
+            control.segment(_study())
+        assert "Out of memory" in blocker.args[0] and not control.running
     finally:
-        service.shutdown()
+        control.shutdown()
 
 
 def test_unloadable_model_is_reported(qtbot):
     def broken(force_cpu=False):
         raise OSError("models/x.keras: network file not found")
 
-    service = SegmentationService(engine_factory=broken)
+    control, status = _control(qtbot, broken)
     try:
-        with qtbot.waitSignal(service.model_failed, timeout=5000) as blocker:
-            service.load_model()
+        with qtbot.waitSignal(control.model_failed, timeout=5000) as blocker:
+            control.load_model()
         assert "network file not found" in blocker.args[0]
+        assert control.model_error == blocker.args[0] and status.device_label.text() == "Model: not available"
     finally:
-        service.shutdown()
+        control.shutdown()
 
 
 class ThreadLocalEngine(FakeEngine):
@@ -82,11 +97,21 @@ class ThreadLocalEngine(FakeEngine):
 def test_a_model_loaded_in_one_request_is_usable_in_the_next(qtbot):
     """Loading and segmenting are separate slot calls; TensorFlow segfaulted when they ran in
     different Python thread states of the same QThread."""
-    service = SegmentationService(engine_factory=ThreadLocalEngine)
+    control, _ = _control(qtbot, ThreadLocalEngine)
     try:
-        with qtbot.waitSignal(service.model_ready, timeout=5000):
-            service.load_model()
-        with qtbot.waitSignal(service.finished, timeout=5000):
-            service.segment(_study())
+        with qtbot.waitSignal(control.model_ready, timeout=5000):
+            control.load_model()
+        with qtbot.waitSignal(control.result_ready, timeout=5000):
+            control.segment(_study())
     finally:
-        service.shutdown()
+        control.shutdown()
+
+
+def test_closing_stops_the_thread_and_no_load_starts_after(qtbot, control):
+    control, _ = control
+    control.load_model()
+    assert control.thread is not None and control.thread.isRunning()
+    control.shutdown()
+    assert control.thread is None
+    control.load_model()  # a load scheduled before closing, firing late
+    assert control.thread is None

@@ -10,8 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
-from PySide6.QtCore import QEvent, QPoint, QPointF, QThread, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QThread
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -117,7 +116,7 @@ class FakeEngine:
 
 
 def fake_engine(**options):
-    """An engine factory, as SegmentationService and MainWindow take it."""
+    """An engine factory, as SegmentationControl and MainWindow take it."""
     return lambda force_cpu=False, model_path=None: FakeEngine(force_cpu, model_path=model_path, **options)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ich_viewer.cli import main
-from ich_viewer.segmentation import headless
+from ich_viewer.commands import reading
 from tests.study.dicom_factory import write_ct_series
 from tests.study.image_factory import write_ct_ich_patient
 from tests.synthetic_ct import fake_segmentation
@@ -29,7 +29,7 @@ class ThresholdEngine:
 
 @pytest.fixture
 def studies(tmp_path, monkeypatch):
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
+    monkeypatch.setattr(reading, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     root = tmp_path / "incoming"
     series = write_ct_series(root / "ct_head", n_slices=6, rows=32, cols=32, spacing=(5.0, 0.5, 0.5))
     write_ct_ich_patient(root / "Patients_CT", "070", n_slices=4, mask_slices=[2])
@@ -75,13 +75,13 @@ def test_rerun_skips_complete_studies_unless_forced(studies, tmp_path, capsys):
 
 
 def test_no_model_exits_2(tmp_path, monkeypatch):
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: None)
+    monkeypatch.setattr(reading, "load_engine", lambda force_cpu, command, model=None: None)
     write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
     assert main(["segment", str(tmp_path / "ct"), "--out", str(tmp_path / "out")]) == 2
 
 
 def test_studies_with_the_same_folder_name_are_all_segmented(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
+    monkeypatch.setattr(reading, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     for patient in ("p1", "p2"):
         write_ct_series(tmp_path / patient / "CT", n_slices=2, rows=16, cols=16)
     out = tmp_path / "out"
@@ -98,7 +98,7 @@ def test_studies_with_the_same_folder_name_are_all_segmented(tmp_path, monkeypat
 
 
 def test_not_hu_study_gets_no_verdict_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
+    monkeypatch.setattr(reading, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     write_ct_series(tmp_path / "in" / "mr", n_slices=2, rows=16, cols=16, modality="MR")
     write_ct_series(tmp_path / "in" / "ct", n_slices=2, rows=16, cols=16)
     out = tmp_path / "out"
@@ -112,12 +112,12 @@ def test_not_hu_study_gets_no_verdict_and_the_batch_goes_on(tmp_path, monkeypatc
 
 
 def test_unexpected_decoder_error_fails_one_study_only(tmp_path, monkeypatch, capsys):
-    from ich_viewer.segmentation import batch
+    from ich_viewer.commands import segment as batch
 
     class PanicException(BaseException):
         pass
 
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
+    monkeypatch.setattr(reading, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     write_ct_series(tmp_path / "in" / "a", n_slices=2, rows=16, cols=16)
     write_ct_series(tmp_path / "in" / "b", n_slices=2, rows=16, cols=16)
     real_open = batch.open_study
@@ -141,7 +141,7 @@ def test_model_option_reaches_the_engine(tmp_path, monkeypatch):
         chosen.append((command, model))
         return ThresholdEngine()
 
-    monkeypatch.setattr(headless, "load_engine", record)
+    monkeypatch.setattr(reading, "load_engine", record)
     write_ct_series(tmp_path / "ct", n_slices=2, rows=16, cols=16)
     assert main(["segment", str(tmp_path / "ct"), "--out", str(tmp_path / "out"),
                  "--model", "ich_unet25d_fold0"]) == 0
@@ -216,7 +216,7 @@ def test_out_beside_an_input_that_does_not_exist_is_used(studies, capsys):
 
 def test_out_that_cannot_be_a_folder_is_refused_before_any_study_is_read(studies, tmp_path, capsys,
                                                                         monkeypatch):
-    from ich_viewer.segmentation import batch
+    from ich_viewer.commands import segment as batch
 
     root, _ = studies
     opened = []
@@ -230,7 +230,7 @@ def test_out_that_cannot_be_a_folder_is_refused_before_any_study_is_read(studies
 
 
 def test_read_only_out_is_refused_before_any_study_is_read(studies, tmp_path, capsys, monkeypatch):
-    from ich_viewer.segmentation import batch
+    from ich_viewer.commands import segment as batch
 
     root, _ = studies
     opened = []
@@ -275,7 +275,7 @@ def test_dicom_seg_on_its_own_gets_no_verdict(tmp_path, monkeypatch, capsys):
     from ich_viewer.study.loader import open_study
     from tests.synthetic_ct import fake_model
 
-    monkeypatch.setattr(headless, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
+    monkeypatch.setattr(reading, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     ThresholdEngine.calls = 0
     write_ct_series(tmp_path / "ct", n_slices=3, rows=16, cols=16)
     ct = open_study(tmp_path / "ct")

@@ -1,4 +1,4 @@
-"""`ich-viewer train` and `ich-viewer evaluate`."""
+"""`ich-viewer train`: train the networks on CT-ICH, resumably (heavy work in ich_viewer.training)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from ich_viewer import paths
 
 
-def add_train_parser(sub) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train the networks on CT-ICH (resumable)")
     p.add_argument("--data", type=Path, default=None, help="CT-ICH folder (default: $ICH_DATA/ct-ich)")
     p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="checkpoints and logs")
@@ -22,27 +22,9 @@ def add_train_parser(sub) -> None:
     p.set_defaults(run=_train)
 
 
-def add_evaluate_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="cross-validate the shipped fold networks; write metrics and model card")
-    p.add_argument("--data", type=Path, default=None, help="CT-ICH folder (default: $ICH_DATA/ct-ich)")
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"),
-                   help="baseline and notebook-protocol runs, when present")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--baselines-only", action="store_true",
-                   help="re-measure only the notebook baselines and the inference cost; keep the stored "
-                        "cross-validation of the shipped networks")
-    p.set_defaults(run=_evaluate)
-
-
 def _train(args: argparse.Namespace) -> int:
-    from ich_viewer.training.pipeline import train_all  # noqa: PLC0415
+    from ich_viewer.training.pipeline import train_all
 
     only = [name for name in args.only.split(",") if name]
     return train_all(args.data or paths.ct_ich_dir(), args.runs_dir, only, args.threads, args.ship,
                      args.budget_minutes, args.from_shipped)
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    from ich_viewer.training.evaluate import evaluate_all  # noqa: PLC0415
-
-    return evaluate_all(args.data or paths.ct_ich_dir(), args.runs_dir, args.threads, args.baselines_only)

@@ -1,4 +1,4 @@
-"""`ich-viewer --self-test`: prove that this installation works, with no network and no screen.
+"""`ich-viewer self-test` (or `--self-test`): prove that this installation works, with no network and no screen.
 
 It opens the bundled sample in the real main window (offscreen), lets the
 window segment it, checks the findings against what the shipped model is
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +28,13 @@ SEGMENTATION_TIMEOUT_S = 300
 
 class SelfTestFailure(Exception):
     pass
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("self-test", help="check this installation offscreen on the sample study (open, "
+                                         "segment, report, every export); exit 0 if all is well")
+    p.add_argument("--keep", type=Path, default=None, help="write the outputs to this folder and keep them")
+    p.set_defaults(run=lambda args: run_self_test(args.keep))
 
 
 def run_self_test(keep: Path | None = None) -> int:
@@ -216,9 +222,9 @@ def _write_dicom_seg(review, out: Path, scratch: Path) -> str:
 def _write_as_dicom(study, folder: Path) -> Path:
     """The study's slices as a minimal CT series (display values as stored values), for SEG only."""
     import numpy as np
+    from pydicom import Dataset
     from pydicom.dataset import FileMetaDataset
     from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-    from pydicom import Dataset
 
     folder.mkdir(parents=True, exist_ok=True)
     dz, dy, dx = study.spacing_mm
@@ -243,11 +249,3 @@ def _write_as_dicom(study, folder: Path) -> Path:
         ds.PixelData = np.ascontiguousarray(pixels, dtype=np.int16).tobytes()
         ds.save_as(folder / f"{z + 1:04d}.dcm", enforce_file_format=True)
     return folder
-
-
-def main() -> int:
-    return run_self_test()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ich_viewer.export import atomic
-from ich_viewer.export.atomic import ExportError, ensure_outside_study_folder, write_atomic
+from ich_viewer import atomic
+from ich_viewer.atomic import ExportError, ensure_outside_study_folder, write_atomic
 
 
 def leftovers(folder):
@@ -68,7 +68,7 @@ def test_read_only_folder(tmp_path, monkeypatch):
         raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path))
 
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    with pytest.raises(ExportError, match="permission denied.*read-only"):
+    with pytest.raises(ExportError, match=r"permission denied.*read-only"):
         write_atomic(tmp_path / "report.pdf", b"%PDF")
     assert list(tmp_path.iterdir()) == []
 
@@ -132,7 +132,7 @@ def test_study_folder_is_refused_unless_allowed(tmp_path):
 
 KILLED_MID_WRITE = """
 import sys, time
-from ich_viewer.export.atomic import write_atomic
+from ich_viewer.atomic import write_atomic
 
 def hang(file):
     file.write(b"half a mask")

@@ -8,10 +8,12 @@ model's mask until the reader paints.
 Every step the reader takes (a stroke, undo, redo, reset, a lesion accepted
 or rejected, edits restored) is kept in `history` with its time and the
 voxels it added and erased: the provenance the autosave writes beside the mask.
+After each change it measures again and tells its `listeners` (the window's views).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -45,6 +47,8 @@ class Review:
     history: list[dict] = field(default_factory=list)
     # Voxels of the lesions the reader confirmed: a lesion containing one is shown as accepted.
     accepted_seeds: list[tuple[int, int, int]] = field(default_factory=list)
+    # Called with the review after every change, once its findings are measured again.
+    listeners: list[Callable[[Review], None]] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.remeasure()
@@ -68,6 +72,8 @@ class Review:
         """Measure the mask again, after an edit (a stroke, undo, redo or reset)."""
         self.findings = compute_study_findings(self.study, self.result, mask=self.editor.mask)
         self.edits = compare_masks(self.result.mask, self.editor.mask, self.study.spacing_mm)
+        for listener in self.listeners:
+            listener(self)
 
     def record(self, action: str, **details) -> None:
         """Add the editor's last step to the history (call right after the step), then remeasure."""

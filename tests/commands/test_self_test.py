@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from ich_viewer import cli, self_test
+from ich_viewer import cli
+from ich_viewer.commands import self_test
 
 
 @pytest.fixture
@@ -53,7 +54,8 @@ EXPECTED = {"model_sha256": "a" * 64, "detected": True,
 
 
 @pytest.mark.parametrize("review, reason", [
-    (_review(sha256="b" * 64), "the expected findings are for model aaaaaaaaaaaa…, this installation runs bbbbbbbbbbbb…"),
+    (_review(sha256="b" * 64),
+     "the expected findings are for model aaaaaaaaaaaa…, this installation runs bbbbbbbbbbbb…"),
     (_review(detected=False), "detected False, expected True"),
     (_review(slices=(11, 12, 13, 14)), "largest lesion on slices [11, 14], expected [12, 14]"),
     (_review(volume_ml=38.5), "largest lesion 38.50 mL, expected 37.0 ± 1.0 mL"),

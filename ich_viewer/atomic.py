@@ -11,6 +11,7 @@ says what to do.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -168,7 +169,5 @@ def remove_stale_temps(folder: Path | str, dest_name: str | None = None) -> None
 
 
 def _remove_quietly(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the original error is what the user needs to see
         os.unlink(path)
-    except OSError:
-        pass  # the original error is what the user needs to see

@@ -21,23 +21,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ich_viewer import __version__
-from ich_viewer.analysis import compute_study_findings
-from ich_viewer.export.atomic import (
+from ich_viewer.atomic import (
     ExportError,
     ensure_outside_study_folder,
     remove_stale_temps,
     study_folder,
     write_atomic,
 )
+from ich_viewer.commands import reading
+from ich_viewer.commands.reading import MODEL_HELP
 from ich_viewer.export.csv import export_findings_csv
 from ich_viewer.export.nifti import export_mask_nifti
+from ich_viewer.rendering import encode_png
+from ich_viewer.study.dicom_volume import is_decoder_failure
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.loader import find_studies, open_study
-from ich_viewer.study.dicom_volume import is_decoder_failure
 from ich_viewer.study.model import NOT_HU_RESULT, Study
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_MODEL, EXIT_UNUSABLE_OUT = 0, 1, 2, 2
@@ -116,9 +117,9 @@ def _input_record(study: Study) -> dict:
             "warnings": list(study.warnings)}
 
 
-def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
+def write_outputs(read: reading.Reading, out_dir: Path) -> dict:
     """Mask, per-slice CSV, then findings.json (the completion marker)."""
-    findings = compute_study_findings(study, segmentation)
+    study, segmentation, findings = read.study, read.segmentation, read.findings
     if study.spacing_mm is not None:
         export_mask_nifti(study, segmentation.mask, out_dir / "mask.nii.gz", drawn_by=segmentation.model.label)
     else:
@@ -141,10 +142,9 @@ def write_outputs(study: Study, segmentation, out_dir: Path) -> dict:
 
 def _write_png_masks(study: Study, mask: np.ndarray, folder: Path) -> None:
     for label, slice_mask in zip(study.slice_labels, mask):
-        ok, png = cv2.imencode(".png", slice_mask.astype(np.uint8) * 255)
         dest = folder / f"{label}.png"
         ensure_outside_study_folder(dest, study.source)
-        write_atomic(dest, png.tobytes())
+        write_atomic(dest, encode_png(slice_mask.astype(np.uint8) * 255))
 
 
 def _progress_line(done: int, total: int, name: str, status: str) -> str:
@@ -153,10 +153,18 @@ def _progress_line(done: int, total: int, name: str, status: str) -> str:
     return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} {name}: {status}"
 
 
+def add_parser(sub) -> None:
+    p = sub.add_parser("segment", help="segment studies headless and write masks and findings")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--force", action="store_true", help="redo studies whose outputs exist")
+    p.add_argument("--cpu", action="store_true", help="never use a GPU")
+    p.add_argument("--model", help=MODEL_HELP)
+    p.set_defaults(run=lambda args: run_batch(args.paths, args.out, args.force, args.cpu, args.model))
+
+
 def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool = False,
               model: str | None = None) -> int:
-    from ich_viewer.segmentation import headless  # noqa: PLC0415  (TensorFlow only when segmenting)
-
     items = collect_studies(paths)
     if not items:
         print("ich-viewer segment: no studies found", file=sys.stderr)
@@ -165,7 +173,7 @@ def run_batch(paths: list[str], out: str, force: bool = False, force_cpu: bool =
     if refusal:
         print(f"ich-viewer segment: {refusal}", file=sys.stderr)
         return EXIT_UNUSABLE_OUT
-    engine = headless.load_engine(force_cpu, "segment", model)
+    engine = reading.load_engine(force_cpu, "segment", model)
     if engine is None:
         return EXIT_NO_MODEL
     failed = []
@@ -224,10 +232,10 @@ def _run_one(item: BatchItem, engine, out: Path, force: bool) -> str:
         return done_before
     started = time.perf_counter()
     try:
-        study = open_study(item.study_path)
-        if not study.assessable:
-            return f"{write_not_hu(study, out_dir)['not_hu']}"
-        record = write_outputs(study, engine.segment(study), out_dir)
+        read = reading.segment_and_measure(open_study(item.study_path), engine)
+        if read.findings is None:
+            return write_not_hu(read.study, out_dir)["not_hu"]
+        record = write_outputs(read, out_dir)
     except (StudyLoadError, ExportError, OSError) as error:
         return f"FAILED: {error}"
     except BaseException as error:  # a decoder's own error or panic: this study only
