@@ -17,6 +17,7 @@ import numpy as np
 
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import DicomGeometry, Study, StudyMetadata, Units, Window
+from ich_viewer.study.qc import QcKind, QcWarning
 
 PATIENT_NAME = "TESTPATIENT^ALICE"
 PATIENT_ID = "PID-998877"
@@ -126,7 +127,8 @@ def memory_dicom_study(
         metadata=dicom_metadata(),
         slice_labels=[str(k + 1) for k in range(n)],
         geometry=DicomGeometry(positions=slice_positions(n, spacing), orientation=AXIAL),
-        warnings=["2 slices have a different reconstruction kernel (H30s vs H31s)."],
+        warnings=[QcWarning(QcKind.MISMATCHED_SLICES,
+                            "2 slices have a different reconstruction kernel (H30s vs H31s).")],
     )
 
 
@@ -139,7 +141,8 @@ def display_study(volume_hu: np.ndarray, source: Path = Path("/nonexistent/jpgs"
         units=Units.DISPLAY,
         spacing_mm=None,
         source=source,
-        warnings=["Pixel spacing unknown: areas are given in pixels and no volume in mL."],
+        warnings=[QcWarning(QcKind.VOXEL_SPACING,
+                            "Pixel spacing unknown: areas are given in pixels and no volume in mL.")],
     )
 
 

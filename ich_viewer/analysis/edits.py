@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ich_viewer.analysis.geometry import voxel_ml
+
 
 @dataclass(frozen=True)
 class MaskEdits:
@@ -26,10 +28,10 @@ def compare_masks(model_mask: np.ndarray, edited_mask: np.ndarray, spacing_mm) -
     before, after = np.asarray(model_mask, bool), np.asarray(edited_mask, bool)
     if before.shape != after.shape:
         raise ValueError(f"edited mask shape {after.shape} differs from the model's {before.shape}")
-    voxel_ml = None if spacing_mm is None else float(np.prod(spacing_mm)) / 1000.0
+    ml = voxel_ml(spacing_mm)
     return MaskEdits(
         voxels_added=int((after & ~before).sum()),
         voxels_removed=int((before & ~after).sum()),
-        volume_before_ml=None if voxel_ml is None else int(before.sum()) * voxel_ml,
-        volume_after_ml=None if voxel_ml is None else int(after.sum()) * voxel_ml,
+        volume_before_ml=None if ml is None else int(before.sum()) * ml,
+        volume_after_ml=None if ml is None else int(after.sum()) * ml,
     )

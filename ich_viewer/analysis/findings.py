@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ich_viewer.analysis.geometry import voxel_ml
 from ich_viewer.analysis.lesions import Lesion, LesionContext, find_lesions
 
 # A volume needs the bleed's extent between slices: one or two slices give an
@@ -217,10 +218,10 @@ def volume_limitation(
 
 
 def _add_physical_measures(findings: HemorrhageFindings, spacing, volumes_measured: bool) -> None:
-    dz, dy, dx = spacing
+    _, dy, dx = spacing
     pixel_area_cm2 = dy * dx / 100.0
     findings.per_slice_area_cm2 = findings.per_slice_area_px * pixel_area_cm2
     findings.largest_area_cm2 = findings.largest_area_px * pixel_area_cm2
     if volumes_measured:
         # Every voxel of the accepted mask: the lesions' volumes plus any specks too small to list.
-        findings.volume_ml = findings.voxel_count * dz * dy * dx / 1000.0
+        findings.volume_ml = findings.voxel_count * voxel_ml(spacing)

@@ -1,4 +1,4 @@
-"""In-plane measurements of a hemorrhage outline: the A and B diameters of ABC/2.
+"""Sizes of a hemorrhage outline: the volume of a voxel in mL, and the A and B diameters of ABC/2.
 
 Distances are measured on the outer edges of the pixels (a 10-pixel-wide
 blob is 10 pixels wide, not 9), in millimetres so that non-square pixels
@@ -8,6 +8,16 @@ are handled. numpy only.
 from __future__ import annotations
 
 import numpy as np
+
+MM3_PER_ML = 1000.0
+
+
+def voxel_ml(spacing_mm: tuple[float, float, float] | None) -> float | None:
+    """The volume of one voxel in mL (dz x dy x dx mm³ / 1000); None when the spacing is unknown."""
+    if spacing_mm is None:
+        return None
+    dz, dy, dx = spacing_mm
+    return dz * dy * dx / MM3_PER_ML
 
 
 def _row_extreme_corners(slice_mask: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ich_viewer.analysis.geometry import longest_axes_mm, solidity
+from ich_viewer.analysis.geometry import MM3_PER_ML, longest_axes_mm, solidity, voxel_ml
 from ich_viewer.segmentation.postprocessing import label_lesions
 
 LESION_CONNECTIVITY = 26
@@ -155,12 +155,12 @@ def _physical(lesion: dict, largest_slice: np.ndarray, context: LesionContext) -
     if not context.volumes_measured:
         figures["abc2_note"] = context.volume_note
         return figures
-    figures["volume_ml"] = lesion["voxel_count"] * dz * dy * dx / 1000.0
+    figures["volume_ml"] = lesion["voxel_count"] * voxel_ml(context.spacing_mm)
     a_mm, b_mm = longest_axes_mm(largest_slice, (dy, dx))
     c_mm = len(lesion["slices"]) * dz
     note = _abc2_not_valid(lesion["solidity"], a_mm, b_mm)
     if note is None:
-        figures["abc2_ml"] = a_mm * b_mm * c_mm / 2.0 / 1000.0
+        figures["abc2_ml"] = a_mm * b_mm * c_mm / 2.0 / MM3_PER_ML
     figures["abc2_axes_mm"] = (a_mm, b_mm, c_mm)  # kept when not valid: the reader may ask why
     figures["abc2_note"] = note
     return figures

@@ -114,7 +114,7 @@ def _input_record(study: Study) -> dict:
                               {"level": study.export_window.level, "width": study.export_window.width,
                                "note": study.export_window_note}),
             "bone_window": study.is_hu or study.bone_voxels is not None,
-            "warnings": list(study.warnings)}
+            "warnings": [{"kind": w.kind.value, "text": w.text, "files": list(w.files)} for w in study.warnings]}
 
 
 def write_outputs(read: reading.Reading, out_dir: Path) -> dict:

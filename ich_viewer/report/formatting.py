@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from ich_viewer.analysis.annotations import readable_date, readable_name
@@ -248,14 +247,3 @@ def identifying_rows(metadata: StudyMetadata) -> list[tuple[str, str]]:
         ("Institution", metadata.institution.strip()),
     ]
     return [(label, value) for label, value in rows if value]
-
-
-def redact(text: str, study: Study) -> str:
-    """Remove identifiers a warning may quote (file paths, names, IDs) for an anonymised report."""
-    metadata = study.metadata
-    secrets = [source_text(study), str(study.source), metadata.patient_id, metadata.accession_number,
-               metadata.patient_name]
-    secrets += [part for part in re.split(r"[\^= ]+", metadata.patient_name) if len(part) >= 2]
-    for secret in sorted((s for s in secrets if s.strip()), key=len, reverse=True):
-        text = re.sub(re.escape(secret), "[removed]", text, flags=re.IGNORECASE)
-    return text

@@ -240,7 +240,7 @@ def _facts(rows, styles, columns: int = 1, label_width: float = 42 * mm) -> Tabl
         [_text(label, styles["label"]), value if not isinstance(value, str) else _text(value, styles["body"])]
         for label, value in rows
     ]
-    per_row = [sum(cells[i:i + columns], []) for i in range(0, len(cells), columns)]
+    per_row = [[cell for pair in cells[i:i + columns] for cell in pair] for i in range(0, len(cells), columns)]
     per_row[-1] += [""] * (2 * columns - len(per_row[-1]))
     value_width = CONTENT_WIDTH / columns - label_width
     return _table(
@@ -362,7 +362,7 @@ def _area_chart(report: _Report) -> list:
     styles, findings = report.styles, report.findings
     flow = [_heading("Hemorrhage area per slice", styles)]
     if not findings.affected_slices:
-        return flow + [_text("No hemorrhage segmented on any slice.", styles["body"])]
+        return [*flow, _text("No hemorrhage segmented on any slice.", styles["body"])]
     key = findings.key_slices(MAX_KEY_SLICES)
     flow.append(area_chart(report.study, findings, key, CONTENT_WIDTH, 58 * mm))
     flow.append(_text("Dark bars: slices shown as key images.", styles["small"]))
@@ -417,7 +417,7 @@ def _key_images(report: _Report) -> list:
     slices = report.findings.key_slices(MAX_KEY_SLICES)
     flow = [_heading("Key images", styles)]
     if not slices or mask is None:
-        return flow + [_text("No hemorrhage segmented: no key images.", styles["body"])]
+        return [*flow, _text("No hemorrhage segmented: no key images.", styles["body"])]
     which = "The slice" if len(slices) == 1 else f"The {len(slices)} slices"
     flow.append(_text(
         f"{which} with the largest segmented area, in slice order. Left: the slice as acquired. "
@@ -463,12 +463,11 @@ def _input_quality(report: _Report) -> list:
 
 def _warnings(report: _Report) -> list:
     styles = report.styles
-    warnings = report.study.warnings
-    if report.anonymise:
-        warnings = [fmt.redact(w, report.study) for w in warnings]
+    # A warning's text names no file; anonymised, its files (which may name the patient) are left out.
+    warnings = [w.for_report(anonymised=report.anonymise) for w in report.study.warnings]
     flow = [Spacer(1, 2 * mm), _text("Warnings", styles["label"])]
     if not warnings:
-        return flow + [_text("None.", styles["body"])]
+        return [*flow, _text("None.", styles["body"])]
     return flow + [Paragraph(escape(w), styles["bullet"], bulletText="•") for w in warnings]
 
 
@@ -509,12 +508,8 @@ def _method(report: _Report) -> list:
         flow.append(_facts(validation, styles, label_width=70 * mm))
     else:
         flow.append(_text(f"Validation figures: {report.metrics_note or 'not available'}.", styles["body"]))
-    return flow + [
-        _heading("Intended use", styles),
-        _text(INTENDED_USE, styles["body"]),
-        Spacer(1, 4 * mm),
-        _notice(CONFIRMATION_NOTICE, styles),
-    ]
+    return [*flow, _heading("Intended use", styles), _text(INTENDED_USE, styles["body"]), Spacer(1, 4 * mm),
+            _notice(CONFIRMATION_NOTICE, styles)]
 
 
 # ---------------------------------------------------------------- running header and footer
@@ -563,7 +558,7 @@ def _numbered_canvas(decorate):
             super().__init__(*args, **kwargs)
             self._held_pages: list[dict] = []
 
-        def showPage(self):  # noqa: N802 (reportlab's name)
+        def showPage(self):
             self._held_pages.append(dict(self.__dict__))
             self._startPage()
 

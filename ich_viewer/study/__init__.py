@@ -9,11 +9,14 @@ from ich_viewer.study.model import (
     Units,
     Window,
 )
+from ich_viewer.study.qc import QcKind, QcWarning
 
 __all__ = [
     "CT_ICH_BRAIN_WINDOW",
     "HU_PRESETS",
     "DicomGeometry",
+    "QcKind",
+    "QcWarning",
     "Study",
     "StudyMetadata",
     "Units",

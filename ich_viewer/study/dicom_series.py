@@ -146,7 +146,7 @@ def read_slice_header(path: Path) -> DicomSlice:
         raise SliceProblem(f"cannot be read ({error.strerror or error})") from None
     except InvalidDicomError:
         raise SliceProblem("not a DICOM file") from None
-    except Exception as error:  # pydicom raises many kinds on damaged headers
+    except Exception as error:  # noqa: BLE001  pydicom raises many kinds on damaged headers
         raise SliceProblem(f"damaged or truncated DICOM header ({error})") from None
     return DicomSlice(path, header, forced)
 
@@ -163,7 +163,7 @@ def _read_header(fp, path: Path) -> tuple[Dataset, bool]:
     try:
         header = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
         is_image_header = "Rows" in header and "Columns" in header
-    except Exception:
+    except Exception:  # noqa: BLE001  whatever a damaged header raises, it is not an image
         is_image_header = False
     if not is_image_header:
         raise InvalidDicomError(f"{path} is not DICOM")
@@ -284,7 +284,7 @@ def split_frames(image: DicomSlice) -> list[DicomSlice]:
         raise SliceProblem(f"multi-frame image with {image.n_frames} frames but "
                            f"{len(per_frame)} per-frame descriptions")
     shared = header.get("SharedFunctionalGroupsSequence") or []
-    common = [e for e in header if e.keyword not in FUNCTIONAL_GROUPS + ("NumberOfFrames",)]
+    common = [e for e in header if e.keyword not in (*FUNCTIONAL_GROUPS, "NumberOfFrames")]
     frames = []
     for index in range(image.n_frames):
         flat = Dataset()  # a new element table per frame; the elements themselves are shared, read-only

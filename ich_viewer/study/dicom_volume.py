@@ -23,15 +23,10 @@ from pydicom.uid import (
 
 from ich_viewer.study.dicom_series import DicomSlice, float_values, slice_normal
 from ich_viewer.study.errors import StudyLoadError
-from ich_viewer.study.files import (
-    describe_problems,
-    most_common,
-    name_list,
-    shown_name,
-    skipped_file_warnings,
-)
+from ich_viewer.study.files import describe_problems, most_common, name_list, shown_name
 from ich_viewer.study.memory import shortage
 from ich_viewer.study.model import DicomGeometry, Study, StudyMetadata, Units, Window
+from ich_viewer.study.qc import QcKind, QcWarning, skipped_file_warnings
 
 # Two slices closer than this along the normal are the same slice location.
 DUPLICATE_TOLERANCE_MM = 0.01
@@ -75,20 +70,20 @@ def load_dicom_series(
     progress(done, total) is called after each slice's pixels are read; it may raise
     to stop the reading (the reader cancelled).
     """
-    warnings: list[str] = []
     name = _namer(root)
-    slices = _keep_consistent_slices(slices, name, warnings)
-    slices = _order_slices(slices, name, warnings)
+    slices, mismatched = _keep_consistent_slices(slices, name)
+    slices, order_warnings = _order_slices(slices, name)
     _check_memory(slices, source)
     broken_rescale = _broken_rescale(slices, name)
-    voxels, slices, rescaled = _read_voxels(slices, source, name, warnings, progress,
-                                            apply_rescale=not broken_rescale)
-    warnings += _missing_tag_warnings(slices, name) + _impossible_pixel_spacing(slices, name)
+    voxels, slices, rescaled, unreadable = _read_voxels(slices, source, name, progress,
+                                                        apply_rescale=not broken_rescale)
     first = slices[0].header
-    units = _decide_units(voxels, first, rescaled, warnings)
+    units, modality_warnings = _decide_units(voxels, first, rescaled)
     not_hu = broken_rescale or _not_hu_reason(voxels, first, rescaled)
-    spacing = _spacing(slices, warnings, spacing_mm)
-    _qc_geometry(slices, name, warnings)
+    spacing, spacing_warnings = _spacing(slices, spacing_mm)
+    warnings = (*mismatched, *order_warnings, *unreadable, *_missing_tag_warnings(slices, name),
+                *_impossible_pixel_spacing(slices, name), *modality_warnings, *spacing_warnings,
+                *_qc_geometry(slices, name))
     return Study(
         voxels=voxels,
         units=units,
@@ -112,7 +107,7 @@ def _namer(root: Path) -> Callable[[DicomSlice], str]:
 # --- which slices ----------------------------------------------------------------------
 
 
-def _keep_consistent_slices(slices, name, warnings) -> list[DicomSlice]:
+def _keep_consistent_slices(slices, name) -> tuple[list[DicomSlice], list[QcWarning]]:
     """Drop what cannot stack into one volume: odd sizes, localizers."""
     problems = []
     size, orientation = most_common((s.size, s.orientation) for s in slices)
@@ -121,30 +116,31 @@ def _keep_consistent_slices(slices, name, warnings) -> list[DicomSlice]:
             problems.append((name(s), f"{_pixels(s.size)}, the series is {_pixels(size)}"))
         elif s.orientation != orientation:
             problems.append((name(s), "another orientation than the series (a localizer?)"))
-    warnings += skipped_file_warnings(problems)
-    return [s for s in slices if (s.size, s.orientation) == (size, orientation)]
+    kept = [s for s in slices if (s.size, s.orientation) == (size, orientation)]
+    return kept, skipped_file_warnings(problems, kind=QcKind.MISMATCHED_SLICES)
 
 
 def _pixels(size: tuple[int, int]) -> str:
     return f"{size[1]}x{size[0]} pixels"
 
 
-def _order_slices(slices, name, warnings) -> list[DicomSlice]:
+def _order_slices(slices, name) -> tuple[list[DicomSlice], list[QcWarning]]:
     """Sort along the slice normal; fall back to InstanceNumber, then file order."""
     distances = _distances_along_normal(slices)
     if distances is not None:
         order = sorted(range(len(slices)),
                        key=lambda i: (distances[i], slices[i].instance_number or 0))
         ordered = [slices[i] for i in order]
-        return _drop_duplicate_positions(ordered, distances[order], name, warnings)
-    if len(slices) > 1:
-        if all(s.instance_number is not None for s in slices):
-            warnings.append("Slices ordered by InstanceNumber (no slice positions): "
-                            "check the slice order.")
-            return sorted(slices, key=lambda s: s.instance_number)
-        warnings.append("Slices ordered by file name (no slice positions, no InstanceNumber): "
-                        "check the slice order.")
-    return slices
+        return _drop_duplicate_positions(ordered, distances[order], name)
+    if len(slices) < 2:
+        return slices, []
+    if all(s.instance_number is not None for s in slices):
+        return sorted(slices, key=lambda s: s.instance_number), [QcWarning(
+            QcKind.SLICE_ORDER,
+            "Slices ordered by InstanceNumber (no slice positions): check the slice order.")]
+    return slices, [QcWarning(
+        QcKind.SLICE_ORDER,
+        "Slices ordered by file name (no slice positions, no InstanceNumber): check the slice order.")]
 
 
 def _distances_along_normal(slices) -> np.ndarray | None:
@@ -155,7 +151,7 @@ def _distances_along_normal(slices) -> np.ndarray | None:
     return np.array(positions) @ slice_normal(orientation)
 
 
-def _drop_duplicate_positions(slices, distances, name, warnings) -> list[DicomSlice]:
+def _drop_duplicate_positions(slices, distances, name) -> tuple[list[DicomSlice], list[QcWarning]]:
     """Two images at one location would count that slice twice in every volume."""
     kept, problems = [slices[0]], []
     for dicom_slice, step in zip(slices[1:], np.diff(distances)):
@@ -163,10 +159,10 @@ def _drop_duplicate_positions(slices, distances, name, warnings) -> list[DicomSl
             kept.append(dicom_slice)
             continue
         same_image = _sop_uid(dicom_slice) == _sop_uid(kept[-1])
-        what = "a second copy of" if same_image else "at the same position as"
-        problems.append((name(dicom_slice), f"{what} {name(kept[-1])}"))
-    warnings += skipped_file_warnings(problems, verb="Duplicate slice position: skipped")
-    return kept
+        what = "a second copy of a slice kept" if same_image else "at the same position as a slice kept"
+        problems.append((name(dicom_slice), what))
+    return kept, skipped_file_warnings(problems, verb="Duplicate slice position: skipped",
+                                       kind=QcKind.DUPLICATE_POSITIONS)
 
 
 def _sop_uid(dicom_slice: DicomSlice) -> str:
@@ -184,12 +180,13 @@ def _check_memory(slices, source) -> None:
                                      f"pixels {lacking}.")
 
 
-def _read_voxels(slices, source, name, warnings, progress=None,
-                 apply_rescale=True) -> tuple[np.ndarray, list[DicomSlice], bool]:
+def _read_voxels(slices, source, name, progress=None,
+                 apply_rescale=True) -> tuple[np.ndarray, list[DicomSlice], bool, list[QcWarning]]:
     """Fill one preallocated float32 volume slice by slice (peak memory ~1x the volume).
 
-    Returns the volume, the slices that made it in, and whether any rescale tag was found.
-    apply_rescale=False keeps the stored values (the rescale tags are broken).
+    Returns the volume, the slices that made it in, whether any rescale tag was found,
+    and the warnings about the slices that did not. apply_rescale=False keeps the stored
+    values (the rescale tags are broken).
     """
     rows, cols = slices[0].size
     voxels = np.empty((len(slices), rows, cols), np.float32)
@@ -214,13 +211,12 @@ def _read_voxels(slices, source, name, warnings, progress=None,
             slope, intercept = 1.0, 0.0
         _rescale_into(voxels[len(kept)], stored, slope, intercept)
         kept.append(dicom_slice)
-    warnings += skipped_file_warnings(problems)
     if not kept:
         raise StudyLoadError(source, f"No readable slices in {source}: "
                                      f"{describe_problems(problems)}.")
     if len(kept) < len(slices):
         voxels = voxels[: len(kept)].copy()  # rare; a copy keeps the peak at 2x
-    return voxels, kept, rescaled
+    return voxels, kept, rescaled, skipped_file_warnings(problems)
 
 
 def is_decoder_failure(error: BaseException) -> bool:
@@ -332,11 +328,11 @@ def _rescale_into(out: np.ndarray, stored: np.ndarray, slope: float, intercept: 
         out += np.float32(intercept)
 
 
-def _decide_units(voxels, header, rescaled, warnings) -> Units:
+def _decide_units(voxels, header, rescaled) -> tuple[Units, list[QcWarning]]:
     """HU for CT; otherwise when rescaled (not MR/PET/...) or the values look like HU."""
     modality = str(header.get("Modality", "") or "")
     if modality == "CT":
-        return Units.HU
+        return Units.HU, []
     low, high = float(voxels.min()), float(voxels.max())
     looks_like_hu = HU_PLAUSIBLE_MIN <= low <= HU_AIR_BELOW and high <= HU_PLAUSIBLE_MAX
     rescaled_to_hu = rescaled and modality not in NOT_HU_MODALITIES
@@ -345,12 +341,11 @@ def _decide_units(voxels, header, rescaled, warnings) -> Units:
         evidence = "has rescale tags" if rescaled_to_hu else (
             f"has no rescale tags, but its values ({low:.0f} to {high:.0f}) look like "
             "Hounsfield units")
-        warnings.append(f"{modality_text}, not CT; the series {evidence}, so it is shown in HU.")
-        return Units.HU
-    warnings.append(f"{modality_text}, not CT, and the values ({low:.0f} to {high:.0f}) do not "
-                    "look like Hounsfield units: shown as stored; HU windows and hemorrhage "
-                    "detection do not apply.")
-    return Units.DISPLAY
+        text = f"{modality_text}, not CT; the series {evidence}, so it is shown in HU."
+        return Units.HU, [QcWarning(QcKind.MODALITY, text)]
+    text = (f"{modality_text}, not CT, and the values ({low:.0f} to {high:.0f}) do not look like "
+            "Hounsfield units: shown as stored; HU windows and hemorrhage detection do not apply.")
+    return Units.DISPLAY, [QcWarning(QcKind.MODALITY, text)]
 
 
 def _not_hu_reason(voxels, header, rescaled) -> str:
@@ -370,17 +365,17 @@ def _not_hu_reason(voxels, header, rescaled) -> str:
 # --- spacing and geometry QC ------------------------------------------------------------
 
 
-def _spacing(slices, warnings, given) -> tuple[float, float, float] | None:
+def _spacing(slices, given) -> tuple[tuple[float, float, float] | None, list[QcWarning]]:
     """(z, y, x) in mm: median step between slice positions, PixelSpacing in-plane."""
     in_plane = _pixel_spacing(slices[0].header)
-    between = _spacing_between_slices(slices, warnings)
+    between, warnings = _spacing_between_slices(slices)
     if in_plane is not None and between is not None:
-        return (between, float(in_plane[0]), float(in_plane[1]))
+        return (between, float(in_plane[0]), float(in_plane[1])), warnings
     if given is not None:
-        warnings.append(f"Voxel spacing {_format_spacing(given)} mm was entered by the user.")
-        return tuple(float(v) for v in given)
-    warnings.append("Voxel spacing unknown: volumes in mL cannot be measured.")
-    return None
+        text = f"Voxel spacing {_format_spacing(given)} mm was entered by the user."
+        return tuple(float(v) for v in given), [*warnings, QcWarning(QcKind.VOXEL_SPACING, text)]
+    text = "Voxel spacing unknown: volumes in mL cannot be measured."
+    return None, [*warnings, QcWarning(QcKind.VOXEL_SPACING, text)]
 
 
 def _pixel_spacing(header: Dataset) -> np.ndarray | None:
@@ -389,7 +384,7 @@ def _pixel_spacing(header: Dataset) -> np.ndarray | None:
     return values if values is not None and np.all(values > 0) else None
 
 
-def _impossible_pixel_spacing(slices, name) -> list[str]:
+def _impossible_pixel_spacing(slices, name) -> list[QcWarning]:
     """PixelSpacing that is present but no pixel size (0, negative, NaN, text): as if missing.
 
     A zero or negative size would give zero or negative volumes in mL.
@@ -398,10 +393,9 @@ def _impossible_pixel_spacing(slices, name) -> list[str]:
     if not bad:
         return []
     value = _as_text(bad[0].header["PixelSpacing"].value)
-    files = name_list([name(s) for s in bad], limit=3)
-    warning = (f"PixelSpacing \"{value}\" is not a pixel size, in {len(bad)} of {len(slices)} files "
-               f"({files}): pixel size unknown.")
-    return [warning]
+    text = (f"PixelSpacing \"{value}\" is not a pixel size, in {len(bad)} of {len(slices)} files: "
+            "pixel size unknown.")
+    return [QcWarning(QcKind.VOXEL_SPACING, text, tuple(name(s) for s in bad))]
 
 
 def _as_text(value) -> str:
@@ -410,57 +404,58 @@ def _as_text(value) -> str:
     return "\\".join(str(v) for v in items)[:40]
 
 
-def _spacing_between_slices(slices, warnings) -> float | None:
+def _spacing_between_slices(slices) -> tuple[float | None, list[QcWarning]]:
     distances = _distances_along_normal(slices)
     if distances is not None and len(slices) > 1:
-        return float(np.median(np.diff(distances)))
+        return float(np.median(np.diff(distances))), []
     header = slices[0].header
     for keyword in ("SpacingBetweenSlices", "SliceThickness"):
         value = float_values(header, keyword, 1)
         if value is not None and value[0] > 0:
             why = "one slice" if len(slices) == 1 else "no slice positions"
-            warnings.append(f"Spacing between slices taken from {keyword} "
-                            f"({value[0]:g} mm): {why}.")
-            return float(value[0])
-    return None
+            text = f"Spacing between slices taken from {keyword} ({value[0]:g} mm): {why}."
+            return float(value[0]), [QcWarning(QcKind.VOXEL_SPACING, text)]
+    return None, []
 
 
-def _qc_geometry(slices, name, warnings) -> None:
-    """Warn about what makes volumes or 3D exports wrong: gaps, uneven steps, tilt."""
+def _qc_geometry(slices, name) -> list[QcWarning]:
+    """What makes volumes or 3D exports wrong: gaps, uneven steps, tilt."""
     distances = _distances_along_normal(slices)
-    if distances is not None and len(slices) > 2:
-        _warn_uneven_steps(np.diff(distances), slices, name, warnings)
-    _warn_tilt(slices, warnings)
+    steps = np.diff(distances) if distances is not None and len(slices) > 2 else None
+    uneven = _uneven_steps(steps, slices, name) if steps is not None else []
+    return uneven + _tilt(slices)
 
 
-def _warn_uneven_steps(steps, slices, name, warnings) -> None:
+def _uneven_steps(steps, slices, name) -> list[QcWarning]:
     median = float(np.median(steps))
     gaps = np.flatnonzero(steps > GAP_FACTOR * median)
     labels = _slice_labels(slices)
+    warnings = []
     for i in gaps:
         missing = round(steps[i] / median) - 1
-        warnings.append(
-            f"Gap of {steps[i]:.2f} mm between slice {labels[i]} ({name(slices[i])}) and slice "
-            f"{labels[i + 1]} ({name(slices[i + 1])}), usual spacing {median:.2f} mm: about "
-            f"{missing} slice{'s' if missing != 1 else ''} missing; volumes there are "
-            "underestimated.")
+        text = (f"Gap of {steps[i]:.2f} mm between slice {labels[i]} and slice {labels[i + 1]}, "
+                f"usual spacing {median:.2f} mm: about {missing} slice{'s' if missing != 1 else ''} "
+                "missing; volumes there are underestimated.")
+        warnings.append(QcWarning(QcKind.MISSING_SLICES, text, (name(slices[i]), name(slices[i + 1]))))
     regular = np.delete(steps, gaps)
     if regular.size and regular.max() - regular.min() > SPACING_TOLERANCE_MM:
-        warnings.append(f"Spacing between slices varies from {regular.min():.2f} to "
-                        f"{regular.max():.2f} mm; volumes use the median {median:.2f} mm.")
+        text = (f"Spacing between slices varies from {regular.min():.2f} to {regular.max():.2f} mm; "
+                f"volumes use the median {median:.2f} mm.")
+        warnings.append(QcWarning(QcKind.UNEVEN_SPACING, text))
+    return warnings
 
 
-def _warn_tilt(slices, warnings) -> None:
+def _tilt(slices) -> list[QcWarning]:
     tilts = [float_values(s.header, "GantryDetectorTilt", 1) for s in slices]
     tilt = max((abs(t[0]) for t in tilts if t is not None), default=0.0)
     if tilt > 0.01:
-        warnings.append(f"Gantry tilt of {tilt:g} degrees: slices are sheared; 3D exports and "
-                        "reformats assume no tilt.")
-        return
+        return [QcWarning(QcKind.TILT, f"Gantry tilt of {tilt:g} degrees: slices are sheared; "
+                                       "3D exports and reformats assume no tilt.")]
     off_normal = _angle_off_normal(slices)
     if off_normal is not None and off_normal > TILT_TOLERANCE_DEG:
-        warnings.append(f"Slice positions run {off_normal:.1f} degrees off the slice normal "
-                        "(tilted gantry or sheared stack): 3D exports assume no tilt.")
+        return [QcWarning(QcKind.TILT, f"Slice positions run {off_normal:.1f} degrees off the slice "
+                                       "normal (tilted gantry or sheared stack): 3D exports assume no tilt.")]
+    return []
 
 
 def _angle_off_normal(slices) -> float | None:
@@ -492,13 +487,13 @@ def _geometry(slices) -> DicomGeometry | None:
     )
 
 
-def _missing_tag_warnings(slices, name) -> list[str]:
+def _missing_tag_warnings(slices, name) -> list[QcWarning]:
     warnings = []
     for keywords, consequence in TAG_CONSEQUENCES:
-        missing = [name(s) for s in slices if any(k not in s.header for k in keywords)]
+        missing = tuple(name(s) for s in slices if any(k not in s.header for k in keywords))
         if missing:
-            warnings.append(f"{'/'.join(keywords)} missing in {len(missing)} of {len(slices)} "
-                            f"files ({name_list(missing, limit=3)}): {consequence}.")
+            text = f"{'/'.join(keywords)} missing in {len(missing)} of {len(slices)} files: {consequence}."
+            warnings.append(QcWarning(QcKind.MISSING_TAGS, text, missing))
     return warnings
 
 

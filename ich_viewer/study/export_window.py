@@ -240,7 +240,7 @@ def _inside_skull_hull(image: np.ndarray) -> np.ndarray | None:
     import cv2
 
     bone = _bone(image, CLOSINGS_PX[0])
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(bone, connectivity=8)
+    _n, labels, stats, _ = cv2.connectedComponentsWithStats(bone, connectivity=8)
     # The skull's pieces; white arcs reaching the image edge are the headrest or the gantry.
     big = stats[:, cv2.CC_STAT_AREA] >= MIN_BONE_PIECE * image.size
     pieces = big & ~_touches_border(stats, image.shape)

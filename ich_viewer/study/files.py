@@ -128,20 +128,6 @@ def name_list(names: Iterable[str], limit: int = NAMES_SHOWN) -> str:
     return shown
 
 
-def skipped_file_warnings(problems: list[tuple[str, str]], verb: str = "Skipped") -> list[str]:
-    """One warning per kind of problem, naming the files: [(file name, problem)]."""
-    by_problem: dict[str, list[str]] = {}
-    for name, problem in problems:
-        by_problem.setdefault(problem, []).append(name)
-    warnings = []
-    for problem, names in by_problem.items():
-        if len(names) == 1:
-            warnings.append(f"{verb} {names[0]}: {problem}.")
-        else:
-            warnings.append(f"{verb} {len(names)} files ({problem}): {name_list(names)}.")
-    return warnings
-
-
 def describe_problems(problems: list[tuple[str, str]], limit: int = 5) -> str:
     """Problems as one line for an error message: 'a.dcm: not DICOM; b.dcm: truncated'."""
     text = "; ".join(f"{name}: {problem}" for name, problem in problems[:limit])

@@ -22,9 +22,9 @@ from ich_viewer.study.files import (
     most_common,
     name_list,
     natural_key,
-    skipped_file_warnings,
 )
 from ich_viewer.study.model import CT_ICH_BONE_WINDOW, CT_ICH_BRAIN_WINDOW, Study, Units
+from ich_viewer.study.qc import QcKind, QcWarning, skipped_file_warnings
 
 MASK_SUFFIX = "_HGE_Seg"
 # CT-ICH masks are JPEGs: compression noise makes background pixels 1..20, so never "> 0".
@@ -154,54 +154,57 @@ def _is_cut_short_jpeg(data: np.ndarray) -> bool:
 def load_image_series(
     series: ImageSeries, source: Path, spacing_mm: tuple[float, float, float] | None = None
 ) -> Study:
-    warnings: list[str] = []
-    images, problems = _read_all(series.slices)
+    images, unreadable = _read_all(series.slices)
     if not images:
-        detail = describe_problems(problems) if problems else "no image files"
+        detail = describe_problems(unreadable) if unreadable else "no image files"
         raise StudyLoadError(source, f"No readable images in {source}: {detail}.")
-    images = _keep_majority_size(images, problems)
-    warnings += skipped_file_warnings(problems)
+    images, other_size = _keep_majority_size(images)
     files = list(images)
     voxels = np.empty((len(files), *images[files[0]].shape), np.float32)
     for i, path in enumerate(files):
         voxels[i] = images.pop(path)  # release each 8-bit image once copied
     bit_depth_warnings = _bit_depth_warning(voxels)
-    warnings += bit_depth_warnings
     labels = [p.stem for p in files]
-    reference = _reference_mask(series, files, voxels.shape, warnings) if series.is_ct_ich else None
-    if series.is_ct_ich:
-        warnings += _missing_slice_numbers(labels)
+    reference, mask_warnings = (_reference_mask(series, files, voxels.shape) if series.is_ct_ich
+                                else (None, []))
+    numbering_warnings = _missing_slice_numbers(labels) if series.is_ct_ich else []
+    spacing, spacing_warnings = _given_spacing(spacing_mm)
     study = Study(
         voxels=voxels,
         units=Units.DISPLAY,
-        spacing_mm=_given_spacing(spacing_mm, warnings),
+        spacing_mm=spacing,
         source=source,
-        warnings=warnings,
+        warnings=(*skipped_file_warnings(unreadable),
+                  *skipped_file_warnings(other_size, kind=QcKind.MISMATCHED_SLICES),
+                  *bit_depth_warnings, *mask_warnings, *numbering_warnings, *spacing_warnings),
         slice_files=files,
         slice_labels=labels,
         reference_mask=reference,
         description=series.description,
     )
+    # These two read the study they complete, so their warnings come last.
     if not bit_depth_warnings:  # 16-bit values were not rendered through a display window
-        _set_export_window(study, series)
+        study.warnings += tuple(_set_export_window(study, series))
     if series.is_ct_ich:
-        study.bone_voxels = _bone_window_slices(study)
+        study.bone_voxels, bone_warnings = _bone_window_slices(study)
+        study.warnings += tuple(bone_warnings)
     return study
 
 
-def _set_export_window(study: Study, series: ImageSeries) -> None:
+def _set_export_window(study: Study, series: ImageSeries) -> list[QcWarning]:
     """The HU window the images were rendered with: known for the CT-ICH layout, else estimated."""
     if series.is_ct_ich:
         name = _ct_ich_window_name(study.slice_files[0])
         window = CT_ICH_WINDOWS[name]
         study.export_window = window
         study.export_window_note = f"CT-ICH layout: {name} window {window_text(window)} (known)"
-        return
+        return []
     estimate = estimate_export_window(study.voxels)
     study.export_window, study.export_window_note = estimate.window, estimate.note
-    if estimate.uncertain:
-        study.warnings.append(f"{estimate.note}. The export window could not be estimated reliably: "
-                              "set it with View > Export window…")
+    if not estimate.uncertain:
+        return []
+    return [QcWarning(QcKind.EXPORT_WINDOW, f"{estimate.note}. The export window could not be "
+                                            "estimated reliably: set it with View > Export window…")]
 
 
 def _ct_ich_window_name(slice_file: Path) -> str:
@@ -209,28 +212,27 @@ def _ct_ich_window_name(slice_file: Path) -> str:
     return "bone" if slice_file.parent.name.lower() == "bone" else "brain"
 
 
-def _bone_window_slices(study: Study) -> np.ndarray | None:
-    """CT-ICH's bone-window image of each slice: bone/S.jpg beside brain/S.jpg.
+def _bone_window_slices(study: Study) -> tuple[np.ndarray | None, list[QcWarning]]:
+    """CT-ICH's bone-window image of each slice (bone/S.jpg beside brain/S.jpg), and its warnings.
 
     Zeros on a slice whose bone image is missing, unreadable or of another size.
     """
     if _ct_ich_window_name(study.slice_files[0]) == "bone":
-        return study.voxels  # the slices are the bone window themselves
+        return study.voxels, []  # the slices are the bone window themselves
     brain_folder = study.slice_files[0].parent
     bone_folder = brain_folder.parent / "bone"
     if brain_folder.name.lower() != "brain" or not bone_folder.is_dir():
-        return None  # CT-ICH slices outside the dataset's layout
+        return None, []  # CT-ICH slices outside the dataset's layout
     bone_files = [bone_folder / path.name for path in study.slice_files]
     present = [path.is_file() for path in bone_files]
     if not any(present):
-        return None
+        return None, []
     bone = np.zeros_like(study.voxels)
     problems = []
     for i, path in enumerate(bone_files):
         if present[i]:
             _read_bone_slice(path, bone, i, problems)
-    study.warnings += _missing_bone_warning(bone_files, present) + skipped_file_warnings(problems)
-    return bone
+    return bone, _missing_bone_warning(bone_files, present) + skipped_file_warnings(problems)
 
 
 def _read_bone_slice(path: Path, bone: np.ndarray, i: int, problems: list[tuple[str, str]]) -> None:
@@ -247,13 +249,14 @@ def _read_bone_slice(path: Path, bone: np.ndarray, i: int, problems: list[tuple[
     bone[i] = image
 
 
-def _missing_bone_warning(bone_files: list[Path], present: list[bool]) -> list[str]:
-    missing = [path.name for path, found in zip(bone_files, present) if not found]
+def _missing_bone_warning(bone_files: list[Path], present: list[bool]) -> list[QcWarning]:
+    missing = tuple(path.name for path, found in zip(bone_files, present) if not found)
     if not missing:
         return []
+    what = f"{len(missing)} slices" if len(missing) > 1 else "1 slice"
     where = "those slices" if len(missing) > 1 else "that slice"
-    return [f"No bone-window image for {name_list(missing)} (not in bone/): "
-            f"the network sees no bone window on {where}."]
+    text = f"No bone-window image for {what} (not in bone/): the network sees no bone window on {where}."
+    return [QcWarning(QcKind.BONE_WINDOW, text, missing)]
 
 
 def _read_all(paths: list[Path]) -> tuple[dict[Path, np.ndarray], list[tuple[str, str]]]:
@@ -266,24 +269,27 @@ def _read_all(paths: list[Path]) -> tuple[dict[Path, np.ndarray], list[tuple[str
     return images, problems
 
 
-def _keep_majority_size(images: dict[Path, np.ndarray], problems: list) -> dict[Path, np.ndarray]:
-    """Slices of another size cannot stack; the size most slices share wins."""
+def _keep_majority_size(images: dict[Path, np.ndarray]) -> tuple[dict[Path, np.ndarray], list]:
+    """Slices of another size cannot stack; the size most slices share wins.
+
+    Returns the images kept and (file name, problem) for the others.
+    """
     size = most_common(image.shape for image in images.values())
-    for path, image in images.items():
-        if image.shape != size:
-            problems.append((path.name, f"{image.shape[1]}x{image.shape[0]} pixels, "
-                                        f"the other slices are {size[1]}x{size[0]}"))
-    return {path: image for path, image in images.items() if image.shape == size}
+    problems = [(path.name, f"{image.shape[1]}x{image.shape[0]} pixels, "
+                            f"the other slices are {size[1]}x{size[0]}")
+                for path, image in images.items() if image.shape != size]
+    return {path: image for path, image in images.items() if image.shape == size}, problems
 
 
-def _bit_depth_warning(voxels: np.ndarray) -> list[str]:
+def _bit_depth_warning(voxels: np.ndarray) -> list[QcWarning]:
     if voxels.max() > 255:
-        return ["Images are 16-bit: values are shown as stored, not as 8-bit display values."]
+        return [QcWarning(QcKind.BIT_DEPTH,
+                          "Images are 16-bit: values are shown as stored, not as 8-bit display values.")]
     return []
 
 
-def _reference_mask(series, files, shape, warnings) -> np.ndarray:
-    """CT-ICH masks on the slices that have one; slices without a mask have no hemorrhage."""
+def _reference_mask(series, files, shape) -> tuple[np.ndarray, list[QcWarning]]:
+    """CT-ICH masks on the slices that have one (slices without one have no hemorrhage), and warnings."""
     reference = np.zeros(shape, bool)
     problems = [(p.name, "a mask without its slice") for p in series.orphan_masks]
     for i, path in enumerate(files):
@@ -300,11 +306,10 @@ def _reference_mask(series, files, shape, warnings) -> np.ndarray:
                                              f"pixels, the slice is {shape[2]}x{shape[1]}"))
             continue
         reference[i] = mask >= MASK_THRESHOLD
-    warnings += skipped_file_warnings(problems)
-    return reference
+    return reference, skipped_file_warnings(problems)
 
 
-def _missing_slice_numbers(labels: list[str]) -> list[str]:
+def _missing_slice_numbers(labels: list[str]) -> list[QcWarning]:
     """CT-ICH numbers slices from 1: a hole in the numbering is a missing file."""
     numbers = {int(label) for label in labels if _SLICE_NUMBER.match(label)}
     if not numbers:
@@ -312,16 +317,17 @@ def _missing_slice_numbers(labels: list[str]) -> list[str]:
     missing = sorted(set(range(1, max(numbers) + 1)) - numbers)
     if not missing:
         return []
-    names = name_list([str(n) for n in missing])
-    return [f"Slice{'s' if len(missing) > 1 else ''} {names} missing from the numbering "
-            "(file absent): the volume skips over it."]
+    numbers = name_list([str(n) for n in missing])
+    text = (f"Slice{'s' if len(missing) > 1 else ''} {numbers} missing from the numbering "
+            "(file absent): the volume skips over it.")
+    return [QcWarning(QcKind.MISSING_SLICES, text)]  # slice numbers, not file names
 
 
-def _given_spacing(spacing_mm, warnings) -> tuple[float, float, float] | None:
+def _given_spacing(spacing_mm) -> tuple[tuple[float, float, float] | None, list[QcWarning]]:
     if spacing_mm is None:
-        warnings.append("Images carry no voxel spacing: volumes in mL need the spacing entered.")
-        return None
+        text = "Images carry no voxel spacing: volumes in mL need the spacing entered."
+        return None, [QcWarning(QcKind.VOXEL_SPACING, text)]
     spacing = tuple(float(v) for v in spacing_mm)
     if len(spacing) != 3 or not all(v > 0 for v in spacing):
         raise ValueError(f"spacing_mm must be three positive numbers (z, y, x), got {spacing_mm!r}")
-    return spacing
+    return spacing, []

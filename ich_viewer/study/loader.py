@@ -29,7 +29,6 @@ from ich_viewer.study.files import (
     is_image_file,
     looks_like_dicom,
     name_list,
-    skipped_file_warnings,
     special_file_kind,
     subfolders,
     walk_files,
@@ -44,6 +43,7 @@ from ich_viewer.study.images import (
     single_image_series,
 )
 from ich_viewer.study.model import Study
+from ich_viewer.study.qc import QcKind, QcWarning, skipped_file_warnings
 from ich_viewer.study.series import SeriesInfo
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def open_study(
     series, warnings = _dicom_series(found, path)
     uid, note = _pick_series(series, series_uid, path)
     study = load_dicom_series(series[uid], path, found.root, spacing_mm, progress)
-    study.warnings[:0] = warnings + note
+    study.warnings = (*warnings, *note, *study.warnings)  # the folder's problems before the series'
     return study
 
 
@@ -219,7 +219,7 @@ def _folder_of_studies_error(folder: Path, studies: list[Path]) -> StudyLoadErro
 # --- DICOM --------------------------------------------------------------------------------
 
 
-def _dicom_series(found: _DicomInput, path: Path) -> tuple[dict[str, list[DicomSlice]], list[str]]:
+def _dicom_series(found: _DicomInput, path: Path) -> tuple[dict[str, list[DicomSlice]], list[QcWarning]]:
     """The header pass over every file; raises when no file is a readable DICOM image."""
     from ich_viewer.study.dicom_series import group_by_series, scan_dicom_files
 
@@ -251,9 +251,11 @@ def _pick_series(series: dict[str, list[DicomSlice]], series_uid: str | None, pa
     chosen = choose_series(infos)
     if len(infos) == 1:
         return chosen.series_instance_uid, []
-    note = (f"{path.name} holds {len(infos)} series; showing \"{chosen.label}\". "
-            "Pick another in the series list.")
-    return chosen.series_instance_uid, [note]
+    # Its number, not its description or the folder's name: those may name the patient.
+    shown = f"series {chosen.series_number}" if chosen.series_number else "one of them"
+    note = (f"The folder holds {len(infos)} series; showing {shown} (the default: CT, axial, most "
+            "slices). Pick another in the series list.")
+    return chosen.series_instance_uid, [QcWarning(QcKind.OTHER_SERIES, note)]
 
 
 # --- images -------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ich_viewer.study.qc import QcWarning
+
 
 class Units(str, Enum):
     """What the voxel values mean."""
@@ -105,7 +107,8 @@ class Study:
     spacing_mm: tuple[float, float, float] | None
     source: Path
     metadata: StudyMetadata = field(default_factory=StudyMetadata)
-    warnings: list[str] = field(default_factory=list)
+    # What is wrong with the input; a tuple, since nothing downstream should add to it.
+    warnings: tuple[QcWarning, ...] = ()
     # The file each slice came from (same length as voxels).
     slice_files: list[Path] = field(default_factory=list)
     # Slice labels shown to the reader ("12" for CT-ICH 12.jpg, InstanceNumber for DICOM).
@@ -130,6 +133,10 @@ class Study:
     def __post_init__(self) -> None:
         if self.voxels.ndim != 3:
             raise ValueError(f"Study voxels must be (z, y, x), got shape {self.voxels.shape}")
+        self.warnings = tuple(self.warnings)
+        if not all(isinstance(w, QcWarning) for w in self.warnings):
+            # Free text could name a file, and the anonymised report could not leave it out.
+            raise TypeError("Study warnings must be QcWarning, not free text")
         if not self.slice_labels:
             self.slice_labels = [str(i + 1) for i in range(self.n_slices)]
 
@@ -145,13 +152,6 @@ class Study:
     def assessable(self) -> bool:
         """Whether a hemorrhage verdict can rest on these values (see not_hu_reason)."""
         return not self.not_hu_reason
-
-    @property
-    def voxel_volume_ml(self) -> float | None:
-        if self.spacing_mm is None:
-            return None
-        dz, dy, dx = self.spacing_mm
-        return dz * dy * dx / 1000.0
 
     def default_window(self) -> Window:
         if not self.is_hu:

@@ -68,6 +68,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("ruler", "Ruler (mm)", ("M",), "Edit", "measure", "Ruler", "ruler", Needs.STUDY, True),
     Action("ellipse_roi", "Ellipse ROI (HU mean, SD, min, max, area)", ("Shift+M",), "Edit", "measure", "ROI",
            "ellipse", Needs.STUDY, True),
+    Action("midline_shift", "Midline shift (falx line, then the septum pellucidum)", ("Ctrl+Shift+M",), "Edit",
+           "measure", "Midline", "midline", Needs.STUDY, True),
     Action("reset_edits", "Reset to model output", menu="Edit", group="reset", needs=Needs.EDITS),
 
     Action("previous_slice", "Previous slice", ("Up",), "View", "slices"),
@@ -121,11 +123,11 @@ ACTIONS: tuple[Action, ...] = (
 # The toolbar, left to right: action names, "|" for a separator, and the window's own
 # widgets by name in brackets (the window/level control, the brush size, the cine rate).
 TOOLBAR = ("open_folder", "open_file", "|", "[window]", "|", "fit", "reset", "toggle_overlay", "|",
-           "segment", "brush", "eraser", "[brush size]", "undo", "redo", "|", "ruler", "ellipse_roi", "|",
-           "cine", "[cine rate]")
+           "segment", "brush", "eraser", "[brush size]", "undo", "redo", "|",
+           "ruler", "ellipse_roi", "midline_shift", "|", "cine", "[cine rate]")
 
 # The tools exclude each other; none (the usual pan and look) is allowed too.
-TOOLS = ("brush", "eraser", "ruler", "ellipse_roi")
+TOOLS = ("brush", "eraser", "ruler", "ellipse_roi", "midline_shift")
 
 MOUSE_GESTURES: tuple[tuple[str, str], ...] = (
     ("Wheel", "Scroll slices"),
@@ -136,6 +138,7 @@ MOUSE_GESTURES: tuple[tuple[str, str], ...] = (
     ("Left-drag or click (brush / eraser on)", "Paint / erase hemorrhage on the slice"),
     ("Shift+Wheel (brush / eraser on)", "Brush size"),
     ("Left-drag (ruler / ellipse ROI on)", "Measure on the slice"),
+    ("Left-drag, then click (midline shift on)", "Falx line, then the septum pellucidum"),
     ("Click a bar of the area plot", "Show that slice (hover: its area)"),
     ("Drop a folder or file", "Open it"),
 )

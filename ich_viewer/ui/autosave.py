@@ -1,8 +1,9 @@
 """The reader's edits survive a crash: one file per study in the user's data folder.
 
 After every step the reader takes (a stroke, undo, redo, reset, a lesion
-rejected) the edited mask, the model's mask and the provenance (the history
-of steps with their times and voxel counts) are written to one .npz file,
+rejected, a measurement drawn or deleted) the edited mask, the model's mask, the
+reader's measurements and the provenance (the history of steps with their times
+and voxel counts) are written to one .npz file,
 atomically (temporary file, fsync, rename): a kill -9 leaves the previous
 complete file or the new one, so at most the stroke being drawn is lost.
 
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QStandardPaths
 
+from ich_viewer.analysis.measurements import Measurement
 from ich_viewer.analysis.review import Review, now_text
 from ich_viewer.atomic import ensure_outside_study_folder, write_atomic
 from ich_viewer.study.model import Study
@@ -64,6 +66,11 @@ class SavedEdits:
         return str(self.provenance.get("saved_at", "an earlier session"))
 
     @property
+    def measurements(self) -> list[Measurement]:
+        """The reader's rulers, ROIs and midline shifts (files of older versions have none)."""
+        return [Measurement.from_dict(d) for d in self.provenance.get("measurements", [])]
+
+    @property
     def kept_by_reader(self) -> bool:
         """True when the reader chose Save; False when only the autosave kept them (a crash)."""
         return bool(self.provenance.get("kept_by_reader"))
@@ -83,14 +90,17 @@ class AutosaveStore:
         # A digest: UIDs and hashes make long names, and must not be read as paths.
         return self.folder / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.npz"
 
-    def write(self, review: Review, identity: str, kept_by_reader: bool = False) -> Path | None:
-        """Keep the review's edits (or forget them when there are none); returns the file written."""
+    def write(self, review: Review, identity: str, kept_by_reader: bool = False,
+              measurements: list[Measurement] | tuple = ()) -> Path | None:
+        """Keep the review's edits and the reader's measurements (or forget them when there are none);
+        returns the file written."""
         path = self.path_for(identity)
-        if not review.edited and not review.accepted_seeds:
+        if not review.edited and not review.accepted_seeds and not measurements:
             self.discard(identity)
             return None
         ensure_outside_study_folder(path, review.study.source)
         provenance = _provenance(review, identity, kept_by_reader)
+        provenance["measurements"] = [m.to_dict() for m in measurements]
 
         def write_npz(file) -> None:
             np.savez_compressed(

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ich_viewer.analysis.measurements import ELLIPSE, RULER
+from ich_viewer.analysis.measurements import ELLIPSE, MIDLINE, RULER
 from ich_viewer.analysis.review import Review
 from ich_viewer.atomic import ExportError
 from ich_viewer.segmentation.engine import SegmentationEngine
@@ -56,6 +56,7 @@ from ich_viewer.segmentation.model_file import DEFAULT_MODEL, shipped_models
 from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, NOT_HU_RESULT, Study
+from ich_viewer.study.qc import QcWarning
 from ich_viewer.ui import menus
 from ich_viewer.ui.actions import WINDOW_KEYS, Needs
 from ich_viewer.ui.annotations import CORNERS
@@ -77,7 +78,7 @@ from ich_viewer.ui.overlay import (
 )
 from ich_viewer.ui.panels import OverlayPanel, StudyPanel
 from ich_viewer.ui.preliminary_outline import PreliminaryOutline
-from ich_viewer.ui.segmentation_control import AfterNextPaint, SegmentationControl, ProgressIndicator
+from ich_viewer.ui.segmentation_control import AfterNextPaint, ProgressIndicator, SegmentationControl
 from ich_viewer.ui.settings import ViewerSettings
 from ich_viewer.ui.slice_view import PixelProbe, SliceBar, SliceView
 from ich_viewer.ui.theme import apply_reading_room_theme
@@ -313,6 +314,7 @@ class MainWindow(QMainWindow):
             "eraser": self._on_tool_chosen,
             "ruler": self._on_tool_chosen,
             "ellipse_roi": self._on_tool_chosen,
+            "midline_shift": self._on_tool_chosen,
             "brush_smaller": lambda: self.brush_size.stepBy(-1),
             "brush_larger": lambda: self.brush_size.stepBy(1),
             "undo": lambda: self._edit(lambda review: review.editor.undo(), "undo"),
@@ -426,6 +428,7 @@ class MainWindow(QMainWindow):
         self.findings_panel.slice_requested.connect(self._show_requested_slice)
         self.measurements_panel.slice_requested.connect(self._show_requested_slice)
         view.measurements.changed.connect(lambda: self.measurements_dock.raise_())
+        view.measurements.changed.connect(self._autosave)  # measurements are kept with the edits
         self.findings_panel.spacing_requested.connect(self.enter_voxel_size)
         self.findings_panel.lesion_requested.connect(self.show_lesion)
         self.findings_panel.lesion_accepted.connect(self.accept_lesion)
@@ -455,7 +458,7 @@ class MainWindow(QMainWindow):
     def _show_probe(self, probe: PixelProbe | None) -> None:
         self.probe_label.setText(probe.text() if probe is not None else "")
 
-    def _show_warning_count(self, warnings: list[str]) -> None:
+    def _show_warning_count(self, warnings: tuple[QcWarning, ...]) -> None:
         n = len(warnings)
         self.warnings_button.setText(f"⚠ {n} warning{'s' if n != 1 else ''}")
         self.warnings_button.setVisible(n > 0)
@@ -563,7 +566,8 @@ class MainWindow(QMainWindow):
         if self.review is None or self._review_identity is None:
             return
         try:
-            self.autosave.write(self.review, self._review_identity, kept_by_reader=kept_by_reader)
+            self.autosave.write(self.review, self._review_identity, kept_by_reader=kept_by_reader,
+                                measurements=self.slice_view.measurements.measurements)
         except ExportError as error:
             self._tell(f"Edits not autosaved: {error}")
 
@@ -579,6 +583,7 @@ class MainWindow(QMainWindow):
             self.autosave.discard(self._review_identity)
         elif answer == RESTORE:
             restore(self.review, saved)
+            self.slice_view.measurements.replace_all(saved.measurements)
             self.slice_view.overlays.refresh_layer(MODEL_LAYER)
             self._tell(f"Edits from {saved.saved_at} restored")
 
@@ -769,8 +774,10 @@ class MainWindow(QMainWindow):
         if review is None or study.voxels.shape != review.study.voxels.shape:
             self.show_study(study)
             return
-        # Same images, now with sizes: keep the model's result and the edits, measure in mm.
+        # Same images, now with sizes: keep the model's result, the edits and the measurements, in mm.
+        measurements = list(self.slice_view.measurements.measurements)
         self._put_on_screen(study)
+        self.slice_view.measurements.replace_all(measurements)
         self.slice_view.set_slice(z)
         self._show_model_layers()
         review.on_study(study)
@@ -779,8 +786,8 @@ class MainWindow(QMainWindow):
     def _on_tool_chosen(self, _checked: bool = False) -> None:
         a = self.actions_by_name
         self.slice_view.set_drawing(a["brush"].isChecked() or a["eraser"].isChecked())
-        measuring = next((kind for name, kind in (("ruler", RULER), ("ellipse_roi", ELLIPSE))
-                          if a[name].isChecked()), None)
+        tools = (("ruler", RULER), ("ellipse_roi", ELLIPSE), ("midline_shift", MIDLINE))
+        measuring = next((kind for name, kind in tools if a[name].isChecked()), None)
         self.slice_view.set_measuring(measuring)
 
     def _on_brush_size(self, radius: int) -> None:

@@ -1,4 +1,4 @@
-"""Ruler and elliptical ROI on the slice view, and the panel that lists them.
+"""Ruler, elliptical ROI and midline shift on the slice view, and the panel that lists them.
 
 Measurements belong to the study on screen and to their slice: drawn as
 children of the image item (image pixel coordinates, so they follow zoom, pan
@@ -7,12 +7,15 @@ and the pixel aspect), shown only on their own slice, kept while scrolling.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsLineItem,
+    QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -21,7 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ich_viewer.analysis.measurements import ELLIPSE, RULER, Measurement, describe
+from ich_viewer.analysis.measurements import (
+    ELLIPSE,
+    MIDLINE,
+    RULER,
+    Measurement,
+    describe,
+    foot_on_line,
+    higher_columns_side,
+)
 
 MEASURE_COLOUR = QColor(80, 220, 255)  # cyan-blue: apart from the red mask and the yellow brush
 LABEL_COLOUR = (230, 240, 255)
@@ -47,6 +58,7 @@ class MeasurementLayer(QObject):
         self._preview = None
         view.slice_changed.connect(self._show_slice)
         view.measure_dragged.connect(self._on_drag)
+        view.measure_clicked.connect(self._on_click)
 
     # -- the list ------------------------------------------------------------------------
     def texts(self) -> list[str]:
@@ -54,8 +66,15 @@ class MeasurementLayer(QObject):
         if study is None:
             return []
         spacing = None if study.spacing_mm is None else study.spacing_mm[1:]
-        return [describe(m, study.voxels, spacing, study.is_hu, study.slice_labels[m.z])
+        side = higher_columns_side(study.geometry)
+        return [describe(m, study.voxels, spacing, study.is_hu, study.slice_labels[m.z], side)
                 for m in self.measurements]
+
+    def replace_all(self, measurements: list[Measurement]) -> None:
+        """Show these instead (edits restored from the autosave bring their measurements)."""
+        self.clear()
+        for m in measurements:
+            self.add(m)
 
     def add(self, measurement: Measurement) -> None:
         self.measurements.append(measurement)
@@ -81,6 +100,8 @@ class MeasurementLayer(QObject):
         parent = self._view.image_item
         if m.kind == RULER:
             shape = QGraphicsLineItem(QLineF(QPointF(*m.start), QPointF(*m.end)), parent)
+        elif m.kind == MIDLINE:
+            shape = QGraphicsPathItem(_midline_path(m), parent)
         else:
             shape = QGraphicsEllipseItem(QRectF(QPointF(*m.start), QPointF(*m.end)).normalized(), parent)
         shape.setPen(_cosmetic_pen())
@@ -113,6 +134,35 @@ class MeasurementLayer(QObject):
         else:
             self._preview = self._draw(m)
 
+    def _on_click(self, at: QPointF) -> None:
+        """With the midline tool: a click after drawing the falx line marks the septum pellucidum."""
+        pending = self._pending_midline()
+        if pending is None:
+            return
+        index = self.measurements.index(pending)
+        self.measurements[index] = replace(pending, point=(at.x(), at.y()))
+        _remove(self._items[index])
+        self._items[index] = self._draw(self.measurements[index])
+        self._label_items()
+        self._show_slice(self._view.slice_index)
+        self.changed.emit()
+
+    def _pending_midline(self) -> Measurement | None:
+        z = self._view.slice_index
+        return next((m for m in reversed(self.measurements)
+                     if m.kind == MIDLINE and m.point is None and m.z == z), None)
+
+
+def _midline_path(m: Measurement) -> QPainterPath:
+    """The falx line, and once the septum is marked, the perpendicular from it to the line."""
+    path = QPainterPath(QPointF(*m.start))
+    path.lineTo(QPointF(*m.end))
+    if m.point is not None:
+        path.moveTo(QPointF(*m.point))
+        path.lineTo(QPointF(*foot_on_line(m.start, m.end, m.point)))
+        path.addEllipse(QPointF(*m.point), 1.5, 1.5)
+    return path
+
 
 def _remove(items) -> None:
     for item in items:
@@ -142,7 +192,9 @@ class MeasurementsPanel(QWidget):
         buttons.addWidget(self.delete_all_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        hint = QLabel("Ruler (M) and ellipse ROI (Shift+M): drag on the image")
+        hint = QLabel("Ruler (M) and ellipse ROI (Shift+M): drag on the image. Midline shift (Ctrl+Shift+M): "
+                      "drag from the anterior to the posterior falx attachment, then click the septum "
+                      "pellucidum")
         hint.setWordWrap(True)  # never widen the dock column the Findings panel shares
         layout.addWidget(hint)
         layout.addWidget(self.list, 1)
@@ -161,4 +213,4 @@ class MeasurementsPanel(QWidget):
         self.layer.delete(self.list.currentRow())
 
 
-__all__ = ["ELLIPSE", "RULER", "MeasurementLayer", "MeasurementsPanel"]
+__all__ = ["ELLIPSE", "MIDLINE", "RULER", "MeasurementLayer", "MeasurementsPanel"]

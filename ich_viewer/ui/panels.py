@@ -67,8 +67,8 @@ class StudyPanel(QWidget):
         for label, text in zip(self.values.values(), self._texts(study)):
             label.setText(text)
         self.warnings.clear()
-        warnings = study.warnings if study is not None else []
-        self.warnings.addItems(warnings)
+        warnings = study.warnings if study is not None else ()
+        self.warnings.addItems([str(w) for w in warnings])  # the text and the files it concerns
         self.warnings_title.setText(f"Warnings ({len(warnings)})" if warnings else "Warnings: none")
 
     @staticmethod

@@ -106,6 +106,10 @@ class _SliceViewBox(pg.ViewBox):
             ev.accept()
             self._view.click_stroke(ev.scenePos())
             return
+        if ev.button() == Qt.MouseButton.LeftButton and self._view.measuring:
+            ev.accept()
+            self._view.measure_clicked.emit(self._view.image_point(ev.scenePos()))
+            return
         super().mouseClickEvent(ev)
 
 
@@ -156,6 +160,7 @@ class SliceView(QWidget):
     stroke_finished = Signal()
     brush_resize_requested = Signal(int)  # Shift+wheel notches while drawing
     measure_dragged = Signal(QPointF, QPointF, bool)  # image positions from / to, and whether released
+    measure_clicked = Signal(QPointF)  # image position of a left click while measuring
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

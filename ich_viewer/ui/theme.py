@@ -95,9 +95,17 @@ def _ellipse(p: QPainter, s: int) -> None:
     p.drawEllipse(QRectF(5, 10, s - 10, s - 20))
 
 
+def _midline(p: QPainter, s: int) -> None:
+    """A vertical falx line and the septum's offset from it."""
+    p.setPen(QPen(QColor(80, 220, 255), 3))
+    p.drawLine(QPointF(s / 2 - 2, 5), QPointF(s / 2 - 2, s - 5))
+    p.drawLine(QPointF(s / 2 - 2, s / 2), QPointF(s - 8, s / 2))
+    p.drawEllipse(QPointF(s - 8, s / 2), 2.5, 2.5)
+
+
 # The icons drawn here, by the name the action table (actions.py) gives them.
 DRAWN_ICONS = {"fit": _fit, "overlay": _overlay, "brush": _brush, "eraser": _eraser,
-               "ruler": _ruler, "ellipse": _ellipse}
+               "ruler": _ruler, "ellipse": _ellipse, "midline": _midline}
 
 
 def toolbar_icon(name: str, style: QStyle) -> QIcon | None:

@@ -9,6 +9,11 @@ import subprocess
 
 import numpy as np
 import pytest
+
+from ich_viewer.analysis import compute_findings, compute_study_findings
+from ich_viewer.atomic import ExportError
+from ich_viewer.report import build_report
+from ich_viewer.study.qc import QcKind, QcWarning
 from tests.synthetic_ct import (
     FAKE_SHA256,
     PATIENT_ID,
@@ -18,9 +23,8 @@ from tests.synthetic_ct import (
     memory_dicom_study,
 )
 
-from ich_viewer.analysis import compute_findings, compute_study_findings
-from ich_viewer.atomic import ExportError
-from ich_viewer.report import build_report
+# A folder named after the patient, as PACS exports often are.
+PATIENT_NAMED_FILE = "TESTPATIENT_ALICE/IM0003.dcm"
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("pdftotext", "pdftoppm", "pdffonts", "pdfimages", "pdfinfo")),
@@ -72,7 +76,8 @@ def red_pixels(png_path) -> int:
 def dicom_case():
     volume, mask = hematoma_phantom(n_slices=12, size=256)
     study = memory_dicom_study(volume, SPACING)
-    study.warnings.append(f"Slice IM0003 of patient {PATIENT_ID} has no InstanceNumber.")
+    study.warnings += (QcWarning(QcKind.SKIPPED_FILES, "Skipped 1 file: permission denied.",
+                                 (PATIENT_NAMED_FILE,)),)
     segmentation = fake_segmentation(mask)
     return study, segmentation, compute_study_findings(study, segmentation)
 
@@ -108,7 +113,7 @@ def test_key_images_are_embedded_sharp_and_outlined(dicom_report, tmp_path):
 
 
 def test_text_gives_the_figures(dicom_case, dicom_report):
-    study, segmentation, findings = dicom_case
+    _study, segmentation, findings = dicom_case
     text = pdf_text(dicom_report)
     volume_ml = segmentation.mask.sum() * 5.0 * 0.45 * 0.45 / 1000
     assert quoted_ml(volume_ml, text)
@@ -141,6 +146,13 @@ def test_anonymised_report_has_no_identifiers(dicom_case, anonymised_report):
         assert identifier not in text, identifier
     assert "Anonymised" in text
     assert FAKE_SHA256 in text  # the method stays
+
+
+def test_warnings_name_their_files_unless_anonymised(dicom_report, anonymised_report):
+    named, anonymised = pdf_text(dicom_report), pdf_text(anonymised_report)
+    assert f"Skipped 1 file: permission denied. File: {PATIENT_NAMED_FILE}." in named
+    assert "Skipped 1 file: permission denied." in anonymised  # the problem is still reported
+    assert "IM0003.dcm" not in anonymised and "TESTPATIENT" not in anonymised
 
 
 def test_8bit_study_without_spacing_says_why_there_is_no_volume(tmp_path):

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
+    UID,
     CTImageStorage,
     ExplicitVRLittleEndian,
     JPEGLossless,
     JPEGLosslessSV1,
-    UID,
     generate_uid,
 )
 

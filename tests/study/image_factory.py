@@ -95,6 +95,6 @@ def render_export(hu: np.ndarray, window, jpeg_quality: int | None = None) -> np
         return grey
     decoded = []
     for image in grey.reshape(-1, *grey.shape[-2:]):
-        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        _ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
         decoded.append(cv2.imdecode(data, cv2.IMREAD_GRAYSCALE))
     return np.stack(decoded).reshape(grey.shape)

@@ -11,8 +11,10 @@ import pydicom
 import pytest
 
 from ich_viewer.study.loader import StudyLoadError, find_studies, list_series, open_study
+from ich_viewer.study.qc import QcKind
 from tests.study.dicom_factory import save_dataset, write_ct_series
 from tests.study.image_factory import slice_image, write_ct_ich_patient, write_image
+from tests.study.qc_support import naming, shown
 
 
 @pytest.fixture
@@ -154,12 +156,12 @@ def test_truncated_and_non_dicom_files_among_dicom(tmp_path):
     study = open_study(tmp_path / "ct")
 
     np.testing.assert_array_equal(study.voxels, series.hu[[0, 1, 3, 4, 6, 7]])
-    text = " ".join(study.warnings)
+    text = " ".join(shown(study))
     for name in ("IM0002.dcm", "IM0005.dcm", "readme.txt", "junk.dcm"):
         assert name in text, f"{name} not named in {study.warnings}"
-    assert "IM0002.dcm: pixel data is truncated" in text
-    assert "IM0005.dcm: DICOM header is incomplete" in text
-    assert len([w for w in study.warnings if "Gap" in w]) == 2  # the holes they leave
+    assert "pixel data is truncated" in naming(study, "IM0002.dcm").text
+    assert "DICOM header is incomplete" in naming(study, "IM0005.dcm").text
+    assert len([w for w in study.warnings if w.kind is QcKind.MISSING_SLICES]) == 2  # the holes they leave
 
 
 def test_dicom_without_pixel_data_among_slices(tmp_path):
@@ -169,7 +171,7 @@ def test_dicom_without_pixel_data_among_slices(tmp_path):
     study = open_study(tmp_path / "ct")
 
     assert study.n_slices == 3
-    assert any("dose_report.dcm: DICOM without pixel data" in w for w in study.warnings)
+    assert "DICOM without pixel data" in naming(study, "dose_report.dcm").text
 
 
 def test_images_of_different_sizes_keep_the_majority(tmp_path):
@@ -181,7 +183,8 @@ def test_images_of_different_sizes_keep_the_majority(tmp_path):
     study = open_study(folder)
 
     assert study.voxels.shape == (3, 48, 48)
-    assert any("4.png" in w and "40x32" in w for w in study.warnings)
+    warning = naming(study, "4.png")
+    assert warning.kind is QcKind.MISMATCHED_SLICES and "40x32" in warning.text
 
 
 def test_truncated_jpeg_among_slices(tmp_path):
@@ -193,7 +196,7 @@ def test_truncated_jpeg_among_slices(tmp_path):
     study = open_study(folder)
 
     assert study.slice_labels == ["1", "3"]
-    assert any("2.jpg: truncated JPEG" in w for w in study.warnings)
+    assert "truncated JPEG" in naming(study, "2.jpg").text
 
 
 def test_unreadable_dicom_file_is_skipped(tmp_path, unreadable):
@@ -203,7 +206,7 @@ def test_unreadable_dicom_file_is_skipped(tmp_path, unreadable):
     study = open_study(tmp_path / "ct")
 
     assert study.n_slices == 3
-    assert any("IM0001.dcm: permission denied" in w for w in study.warnings)
+    assert "permission denied" in naming(study, "IM0001.dcm").text
 
 
 def test_unreadable_image_is_skipped(tmp_path, unreadable):
@@ -213,8 +216,8 @@ def test_unreadable_image_is_skipped(tmp_path, unreadable):
     study = open_study(patient.folder)
 
     assert study.slice_labels == ["1", "2"]
-    assert any("3.jpg: permission denied" in w for w in study.warnings)
-    assert any("2_HGE_Seg.png" in w and "permission denied" in w for w in study.warnings)
+    assert "permission denied" in naming(study, "3.jpg").text
+    assert "permission denied" in naming(study, "2_HGE_Seg.png").text
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
@@ -226,7 +229,7 @@ def test_real_file_permissions(tmp_path):
         study = open_study(tmp_path / "ct")
     finally:
         series.files[0].chmod(0o644)
-    assert any("IM0000.dcm: permission denied" in w for w in study.warnings)
+    assert "permission denied" in naming(study, "IM0000.dcm").text
 
 
 def test_loading_never_writes_into_the_input(tmp_path):

@@ -13,12 +13,14 @@ import pytest
 from ich_viewer.study.export_window import estimate_export_window
 from ich_viewer.study.loader import open_study
 from ich_viewer.study.model import CT_ICH_BONE_WINDOW, CT_ICH_BRAIN_WINDOW, Window
+from ich_viewer.study.qc import QcKind
 from tests.study.image_factory import (
     render_export,
     typical_head_hu,
     write_ct_ich_patient,
     write_image,
 )
+from tests.study.qc_support import naming
 
 THREE_WINDOWS = (Window(40, 80), Window(50, 150), Window(35, 250))
 # The target.
@@ -86,7 +88,7 @@ def test_a_folder_of_other_pngs_gets_an_estimated_window_and_its_note(tmp_path):
 
     assert_close(study.export_window, window)
     assert study.export_window_note.startswith("Export window estimated from the images: level ")
-    assert not any("Export window" in w for w in study.warnings)
+    assert not any(w.kind is QcKind.EXPORT_WINDOW for w in study.warnings)
     assert study.bone_voxels is None
 
 
@@ -97,7 +99,7 @@ def test_images_that_are_no_head_warn_that_the_window_must_be_set(tmp_path):
     study = open_study(tmp_path / "export")
 
     assert study.export_window == CT_ICH_BRAIN_WINDOW
-    warning = next(w for w in study.warnings if "export window" in w.lower())
+    warning = next(w.text for w in study.warnings if w.kind is QcKind.EXPORT_WINDOW)
     assert "could not be estimated reliably" in warning and "View > Export window…" in warning
 
 
@@ -108,7 +110,7 @@ def test_a_ct_ich_folder_gets_the_known_brain_window(tmp_path):
 
     assert study.export_window == CT_ICH_BRAIN_WINDOW
     assert study.export_window_note == "CT-ICH layout: brain window L40/W120 (known)"
-    assert not any("xport window" in w for w in study.warnings)
+    assert not any(w.kind is QcKind.EXPORT_WINDOW for w in study.warnings)
 
 
 def test_a_ct_ich_bone_folder_gets_the_bone_window_and_is_its_own_bone_window(tmp_path):
@@ -137,7 +139,7 @@ def test_bone_voxels_are_read_beside_the_brain_slices(tmp_path):
     assert study.bone_voxels.shape == study.voxels.shape and study.bone_voxels.dtype == np.float32
     for z, label in enumerate(study.slice_labels):
         assert abs(study.bone_voxels[z].mean() - (200 - 20 * int(label))) < 2  # JPEG is lossy
-    assert not any("bone" in w for w in study.warnings)
+    assert not any("bone" in str(w) for w in study.warnings)
 
 
 def test_a_missing_or_odd_sized_bone_image_leaves_zeros_and_is_named(tmp_path):
@@ -150,9 +152,8 @@ def test_a_missing_or_odd_sized_bone_image_leaves_zeros_and_is_named(tmp_path):
 
     assert study.bone_voxels[[1, 2]].max() == 0
     assert study.bone_voxels[[0, 3]].min() > 0
-    text = " ".join(study.warnings)
-    assert "No bone-window image for 2.jpg" in text
-    assert "bone/3.jpg" in text and "48x40" in text
+    assert naming(study, "2.jpg").kind is QcKind.BONE_WINDOW
+    assert "48x40" in naming(study, "bone/3.jpg").text
 
 
 def test_no_bone_images_at_all_is_no_bone_window_and_no_warning(tmp_path):
@@ -163,7 +164,7 @@ def test_no_bone_images_at_all_is_no_bone_window_and_no_warning(tmp_path):
     study = open_study(patient.folder)
 
     assert study.bone_voxels is None
-    assert not any("bone" in w for w in study.warnings)
+    assert not any("bone" in str(w) for w in study.warnings)
 
 
 def test_a_single_ct_ich_slice_brings_its_bone_image(tmp_path):
@@ -183,5 +184,5 @@ def test_real_ct_ich_patient_has_its_bone_window_except_where_a_file_is_missing(
     assert study.bone_voxels.shape == study.voxels.shape
     assert study.bone_voxels[missing].max() == 0
     assert all(study.bone_voxels[z].max() > 0 for z in range(study.n_slices) if z != missing)
-    assert any("No bone-window image for 22.jpg" in w for w in study.warnings)
+    assert naming(study, "22.jpg").kind is QcKind.BONE_WINDOW
     assert study.export_window == CT_ICH_BRAIN_WINDOW

@@ -14,15 +14,15 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEG2000Lossless
 from ich_viewer.study import dicom_volume, memory
 from ich_viewer.study.dicom_volume import decoding_plugins
 from ich_viewer.study.loader import StudyLoadError, find_studies, open_study
+from ich_viewer.study.qc import QcKind
 from tests.study.dicom_factory import write_ct_series
 from tests.study.image_factory import slice_image, write_image
+from tests.study.qc_support import naming
 
 
 def skipped(study, file_name: str) -> str:
-    """The warning that names file_name (fails when there is none)."""
-    found = [w for w in study.warnings if file_name in w]
-    assert found, study.warnings
-    return found[0]
+    """The text of the warning that names file_name (fails when there is none)."""
+    return naming(study, file_name).text
 
 
 # --- failure 2: unknown decoder exceptions are caught per file -------------------------
@@ -260,6 +260,7 @@ def test_impossible_pixel_spacing_leaves_the_pixel_size_unknown(tmp_path, spacin
 
     study = open_study(tmp_path / "ct")
 
-    assert study.spacing_mm is None and study.voxel_volume_ml is None  # no mm, no mL
-    warning = skipped(study, "PixelSpacing")
-    assert "IM0000.dcm" in warning and "pixel size unknown" in warning
+    assert study.spacing_mm is None  # no mm, so no mL
+    warning = naming(study, "IM0000.dcm")
+    assert warning.kind is QcKind.VOXEL_SPACING and "PixelSpacing" in warning.text
+    assert "pixel size unknown" in warning.text

@@ -7,12 +7,14 @@ import pytest
 
 from ich_viewer.study.loader import StudyLoadError, find_studies, list_series, open_study
 from ich_viewer.study.model import Units
+from ich_viewer.study.qc import QcKind
 from tests.study.image_factory import (
     hemorrhage_mask,
     slice_image,
     write_ct_ich_patient,
     write_image,
 )
+from tests.study.qc_support import naming
 
 
 def test_image_folder_loads_in_natural_order(tmp_path):
@@ -35,7 +37,7 @@ def test_spacing_is_none_unless_given(tmp_path):
     given = open_study(tmp_path / "imgs", spacing_mm=(5, 0.45, 0.45))
 
     assert unknown.spacing_mm is None
-    assert any("spacing" in w for w in unknown.warnings)
+    assert any(w.kind is QcKind.VOXEL_SPACING for w in unknown.warnings)
     assert given.spacing_mm == (5.0, 0.45, 0.45)
     with pytest.raises(ValueError, match="positive"):
         open_study(tmp_path / "imgs", spacing_mm=(0, 1, 1))
@@ -103,7 +105,7 @@ def test_ct_ich_missing_slice_loads_and_is_reported(tmp_path):
     study = open_study(patient.folder)
 
     assert study.slice_labels == ["2", "3", "4", "5"]
-    assert any("Slice 1 missing" in w for w in study.warnings)
+    assert any("Slice 1 missing" in w.text for w in study.warnings)
 
 
 def test_mask_without_its_slice_is_reported(tmp_path):
@@ -113,7 +115,7 @@ def test_mask_without_its_slice_is_reported(tmp_path):
     study = open_study(patient.folder)
 
     assert study.n_slices == 3
-    assert any("7_HGE_Seg.png" in w and "without its slice" in w for w in study.warnings)
+    assert "without its slice" in naming(study, "7_HGE_Seg.png").text
 
 
 def test_single_ct_ich_slice_brings_its_mask(tmp_path):

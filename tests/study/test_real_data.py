@@ -40,7 +40,7 @@ def test_ct_ich_patient_missing_a_slice_file(ct_ich_dir):
 
     assert study.n_slices == len(csv_slices(ct_ich_dir, 49)) - 1  # 49/1 is absent
     assert study.slice_labels[0] == "2"
-    assert any("Slice 1 missing" in w for w in study.warnings)
+    assert any("Slice 1 missing" in w.text for w in study.warnings)
 
 
 def test_ct_ich_root_is_a_folder_of_studies(ct_ich_dir):
@@ -69,7 +69,7 @@ def test_hu_subset_slice_loads_as_hu(hu_subset_dir):
     brain = study.voxels[0, 200:300, 200:300]
     assert 0 < np.median(brain) < 80
     assert study.spacing_mm is None
-    text = " ".join(study.warnings)
+    text = " ".join(str(w) for w in study.warnings)
     assert "Modality is OT" in text and "Rescale" in text and "spacing unknown" in text
 
 

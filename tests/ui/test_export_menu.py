@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from ui_support import known_mask, make_display_study, make_hu_study, mouse_drag
 
+from ich_viewer.ui.actions import KEYED_ACTIONS, MOUSE_GESTURES
 from ich_viewer.ui.dialogs import ShortcutsDialog
 from ich_viewer.ui.settings import ViewerSettings
-from ich_viewer.ui.actions import KEYED_ACTIONS, MOUSE_GESTURES
 from tests.synthetic_ct import write_dicom_study
 
 

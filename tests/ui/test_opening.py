@@ -17,10 +17,11 @@ from ui_support import make_display_study, make_hu_study
 
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.model import Units
+from ich_viewer.study.qc import QcKind, QcWarning
 from ich_viewer.ui import opening
+from ich_viewer.ui.actions import KEYED_ACTIONS
 from ich_viewer.ui.dialogs import SeriesPickerDialog, ShortcutsDialog, SpacingAnswer, SpacingDialog
 from ich_viewer.ui.settings import ViewerSettings
-from ich_viewer.ui.actions import KEYED_ACTIONS
 
 
 def series(uid: str, n: int, modality="CT", axial=True):
@@ -103,11 +104,15 @@ def test_opening_shows_the_study_and_remembers_it(window, fake_loader, tmp_path)
 
 
 def test_warnings_are_counted_in_the_status_bar_and_listed(window, fake_loader, tmp_path):
-    fake_loader(study=make_hu_study(warnings=["slice 4 missing", "uneven spacing"]))
+    warnings = [QcWarning(QcKind.MISSING_SLICES, "Slice 4 missing.", ("IM0004.dcm",)),
+                QcWarning(QcKind.UNEVEN_SPACING, "Uneven spacing.")]
+    fake_loader(study=make_hu_study(warnings=warnings))
     window.open_study(tmp_path)
     assert window.warnings_button.isVisibleTo(window)
     assert window.warnings_button.text() == "⚠ 2 warnings"
-    assert window.study_panel.warnings.count() == 2
+    listed = window.study_panel.warnings
+    assert [listed.item(i).text() for i in range(listed.count())] == [
+        "Slice 4 missing. File: IM0004.dcm.", "Uneven spacing."]  # the reader sees which file
     window.study_dock.hide()
     window.warnings_button.click()
     assert window.study_dock.isVisible()

@@ -198,6 +198,42 @@ def test_measurements_can_be_deleted(qtbot, window, hu_study):
     assert panel.list.count() == 0 and not window.slice_view.measurements.measurements
 
 
+def click_pixel(window, px) -> None:
+    view = window.slice_view
+    at = QPointF(view.graphics.mapFromScene(view.scene_pos_of_pixel(*px)))
+    mouse_drag(view.graphics.viewport(), Qt.MouseButton.LeftButton, [at])  # press and release: a click
+
+
+def test_midline_shift_tool_gives_the_known_displacement(qtbot, window, hu_study):
+    window.show_study(hu_study)  # 0.25 mm columns, 0.5 mm rows
+    qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.actions_by_name["midline_shift"].isChecked()
+    drag_pixels(window, Qt.MouseButton.LeftButton, (64, 10), (64, 110))  # the falx, front to back
+    panel = window.measurements_panel
+    assert "click the septum pellucidum" in panel.list.item(0).text()
+    click_pixel(window, (88, 60))  # 24 columns of 0.25 mm off the line: 6 mm
+    text = panel.list.item(0).text()
+    assert text.startswith("Slice 110 · midline shift ")
+    shift = float(text.split("midline shift ")[1].split(" mm")[0])
+    assert abs(shift - 6.0) <= 0.5
+
+
+def test_measurements_are_kept_with_the_edits(qtbot, segmented, monkeypatch):
+    from ui_support import make_hu_study
+
+    from ich_viewer.ui import main_window
+
+    win = segmented(make_hu_study())
+    qtbot.keyClick(win, Qt.Key.Key_M)
+    drag_pixels(win, Qt.MouseButton.LeftButton, (20, 40), (100, 40))
+    saved = win.autosave.read(win._review_identity)
+    assert [m.kind for m in saved.measurements] == ["ruler"]
+    # Opened again (another session): restoring the edits brings the ruler back.
+    monkeypatch.setattr(main_window.MainWindow, "ask_restore", lambda self, saved: main_window.RESTORE)
+    again = segmented(make_hu_study())
+    assert again.measurements_panel.list.item(0).text() == "Slice 110 · ruler 20.0 mm"
+
+
 def test_measurements_go_in_the_report(qtbot, segmented, monkeypatch):
     from ui_support import make_hu_study
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from ich_viewer.segmentation.engine import SegmentationCancelled, nearest_slices
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study, Units, Window
+from ich_viewer.study.qc import QcKind, QcWarning
 
 # The synthetic HU study: 20 slices of 96 rows x 128 columns, non-square pixels.
 N_SLICES, N_ROWS, N_COLUMNS = 20, 96, 128
@@ -42,7 +43,7 @@ def make_hu_study(**changes) -> Study:
         description="Synthetic head CT",
         dicom_windows=[DICOM_WINDOW],
         reference_mask=mask,
-        warnings=["Slice 3 is missing (synthetic warning)"],
+        warnings=[QcWarning(QcKind.MISSING_SLICES, "Slice 3 is missing (synthetic warning)")],
         slice_labels=[str(100 + i) for i in range(N_SLICES)],
     )
     fields.update(changes)
