@@ -23,7 +23,7 @@ import tracemalloc
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # for tests.study.dicom_factory
+sys.path.insert(0, str(REPO))  # for tests.factories.dicom
 
 from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless  # noqa: E402
 
@@ -40,7 +40,7 @@ def cached_series(name: str, n_slices: int) -> Path:
     done = folder / ".complete"
     if done.exists():
         return folder
-    from tests.study.dicom_factory import write_ct_series
+    from tests.factories.dicom import write_ct_series
 
     print(f"writing {n_slices} {name} slices to {folder} (once) ...", flush=True)
     for old in folder.glob("*.dcm"):

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # for tests.synthetic_ct
+sys.path.insert(0, str(REPO))  # for tests.factories.synthetic_ct
 
-from tests.synthetic_ct import fake_segmentation, hematoma_phantom, memory_dicom_study  # noqa: E402
+from tests.factories.synthetic_ct import fake_segmentation, hematoma_phantom, memory_dicom_study  # noqa: E402
 
 GOAL_SECONDS = 2.0
 GOAL_MB = 3.0

@@ -60,9 +60,8 @@ OUTCOMES = ("loaded", "clear", "crash", "hang")
 
 def write_seeds(folder: Path) -> dict[str, list[Path]]:
     """A 3-slice 32x32 series per transfer syntax and a 3-image folder per image kind."""
-    sys.path.insert(0, str(REPO))
-    from tests.study.dicom_factory import write_ct_series
-    from tests.study.image_factory import slice_image, write_image
+    from tests.factories.dicom import write_ct_series
+    from tests.factories.images import slice_image, write_image
 
     seeds = {}
     for name, syntax in TRANSFER_SYNTAXES.items():

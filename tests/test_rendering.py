@@ -7,7 +7,7 @@ import pytest
 
 from ich_viewer.rendering import HEMORRHAGE_RED, draw_hemorrhage, outline, render_slice, window_to_uint8
 from ich_viewer.study.model import Window
-from tests.synthetic_ct import hematoma_phantom, memory_dicom_study
+from tests.factories.synthetic_ct import hematoma_phantom, memory_dicom_study
 
 RED = np.array(HEMORRHAGE_RED)
 

@@ -20,8 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ich_viewer import __version__
 from ich_viewer.atomic import (
@@ -33,13 +32,14 @@ from ich_viewer.atomic import (
 )
 from ich_viewer.commands import reading
 from ich_viewer.commands.reading import MODEL_HELP
-from ich_viewer.export.csv import export_findings_csv
-from ich_viewer.export.nifti import export_mask_nifti
-from ich_viewer.rendering import encode_png
-from ich_viewer.study.dicom_volume import is_decoder_failure
-from ich_viewer.study.errors import StudyLoadError
-from ich_viewer.study.loader import find_studies, open_study
-from ich_viewer.study.model import NOT_HU_RESULT, Study
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ich_viewer.study.model import Study
+
+# numpy, pydicom and the exports are imported by the functions that use them, so that
+# `ich-viewer` (whose parser lists this command) starts the viewer without waiting for them.
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_MODEL, EXIT_UNUSABLE_OUT = 0, 1, 2, 2
 FINDINGS_FILE = "findings.json"
@@ -62,6 +62,8 @@ def collect_studies(paths: list[str]) -> list[BatchItem]:
     their parent folders' names as it needs to tell them apart (p1_CT, p2_CT), so
     one never passes for the other, already done.
     """
+    from ich_viewer.study.loader import find_studies
+
     parts_used: dict[Path, int] = {}  # study -> how many trailing path parts name it
     stems: dict[Path, str] = {}  # a single file is named without its suffix
     for given in map(Path, paths):
@@ -92,6 +94,8 @@ def _unique_names(parts_used: dict[Path, int], stems: dict[Path, str]) -> dict[P
 
 def write_not_hu(study: Study, out_dir: Path) -> dict:
     """No mask and no verdict, only findings.json saying why (the values are not HU)."""
+    from ich_viewer.study.model import NOT_HU_RESULT
+
     record = {"findings": None, "verdict": None,
               "not_hu": f"{NOT_HU_RESULT} ({study.not_hu_reason}).",
               "input": _input_record(study), "program": f"ICH Viewer {__version__}"}
@@ -119,6 +123,9 @@ def _input_record(study: Study) -> dict:
 
 def write_outputs(read: reading.Reading, out_dir: Path) -> dict:
     """Mask, per-slice CSV, then findings.json (the completion marker)."""
+    from ich_viewer.export.csv import export_findings_csv
+    from ich_viewer.export.nifti import export_mask_nifti
+
     study, segmentation, findings = read.study, read.segmentation, read.findings
     if study.spacing_mm is not None:
         export_mask_nifti(study, segmentation.mask, out_dir / "mask.nii.gz", drawn_by=segmentation.model.label)
@@ -141,6 +148,10 @@ def write_outputs(read: reading.Reading, out_dir: Path) -> dict:
 
 
 def _write_png_masks(study: Study, mask: np.ndarray, folder: Path) -> None:
+    import numpy as np
+
+    from ich_viewer.rendering import encode_png
+
     for label, slice_mask in zip(study.slice_labels, mask):
         dest = folder / f"{label}.png"
         ensure_outside_study_folder(dest, study.source)
@@ -222,6 +233,10 @@ def _unwritable(out: Path) -> str:
 
 def _run_one(item: BatchItem, engine, out: Path, force: bool) -> str:
     """One study's status line; any failure is reported and the batch goes on."""
+    from ich_viewer.study import loader
+    from ich_viewer.study.dicom_volume import is_decoder_failure
+    from ich_viewer.study.errors import StudyLoadError
+
     out_dir = out / item.name
     done_before = _done_before(out_dir, item)
     if done_before.startswith("FAILED"):
@@ -232,7 +247,7 @@ def _run_one(item: BatchItem, engine, out: Path, force: bool) -> str:
         return done_before
     started = time.perf_counter()
     try:
-        read = reading.segment_and_measure(open_study(item.study_path), engine)
+        read = reading.segment_and_measure(loader.open_study(item.study_path), engine)
         if read.findings is None:
             return write_not_hu(read.study, out_dir)["not_hu"]
         record = write_outputs(read, out_dir)

@@ -22,7 +22,7 @@ from ich_viewer.segmentation.model_file import (
     default_model_path,
     read_manifest,
 )
-from ich_viewer.segmentation.postprocessing import postprocess, skull_rule
+from ich_viewer.segmentation.postprocessing import clean, on_study_grid, postprocess, skull_rule
 from ich_viewer.segmentation.preprocessing import network_batch, study_square, study_views, to_study_grid
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study
@@ -150,7 +150,11 @@ class SegmentationEngine:
         than the smallest lesion are only dropped once every slice is done).
         """
         output = self.network_output(study, progress, is_cancelled, with_bone, focus, preview)
-        return self.interpret(output, study.voxels.shape[1:])
+        thresholds, square = self.manifest.thresholds, output.square
+        cleaned = clean(output.probability, output.brain, output.bone, thresholds)
+        del output  # the network's views are not needed on the study's grid: a long series' peak drops
+        prob, mask, scores = on_study_grid(cleaned, study.voxels.shape[1:], thresholds, square)
+        return SegmentationResult(prob, mask, scores, self.info, self.device)
 
     def network_output(self, study: Study, progress: Callable[[int, int], None] | None = None,
                        is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True,

@@ -96,22 +96,30 @@ def label_lesions(mask: np.ndarray) -> tuple[np.ndarray, int]:
     """
     from scipy import ndimage
 
-    labels, count = ndimage.label(np.asarray(mask, bool), structure=np.ones((3, 3, 3), bool))
+    mask, structure = np.asarray(mask, bool), np.ones((3, 3, 3), bool)
+    try:  # 16-bit labels when they fit: half the memory of a long series' int32 labels
+        labels, count = ndimage.label(mask, structure=structure, output=np.uint16)
+    except RuntimeError:  # more than 65535 lesions: scipy says the bit depth is too small
+        labels, count = ndimage.label(mask, structure=structure)
     return labels, int(count)
 
 
 def drop_small_lesions(probability: np.ndarray, threshold: float, min_px: int) -> np.ndarray:
-    """Zero the probability of 3-D connected outlines smaller than min_px voxels."""
+    """Zero the probability of 3-D connected outlines smaller than min_px voxels (in a copy)."""
+    cleaned = probability.copy()
+    _drop_small_lesions_in_place(cleaned, threshold, min_px)
+    return cleaned
+
+
+def _drop_small_lesions_in_place(probability: np.ndarray, threshold: float, min_px: int) -> None:
     above = probability >= threshold
     if not above.any():
-        return probability.copy()
+        return
     labels, _ = label_lesions(above)
-    sizes = np.bincount(labels.ravel())
-    small = sizes < min_px
+    del above
+    small = np.bincount(labels.ravel()) < min_px
     small[0] = False  # the background
-    cleaned = probability.copy()
-    cleaned[small[labels]] = 0.0
-    return cleaned
+    probability[small[labels]] = 0.0
 
 
 def slice_scores(probability: np.ndarray) -> np.ndarray:
@@ -131,7 +139,10 @@ def clean(network_probability: np.ndarray, brain: np.ndarray, bone: np.ndarray |
           thresholds: Thresholds) -> np.ndarray:
     """The network's (z, S, S) probabilities with the two rules applied."""
     probability = skull_rule(network_probability, brain, bone, thresholds)
-    return drop_small_lesions(probability, thresholds.mask, thresholds.min_lesion_px)
+    if probability is network_probability:
+        probability = probability.copy()  # the caller's array stays as the network gave it
+    _drop_small_lesions_in_place(probability, thresholds.mask, thresholds.min_lesion_px)
+    return probability
 
 
 def postprocess(network_probability: np.ndarray, brain: np.ndarray, bone: np.ndarray | None,
@@ -140,10 +151,23 @@ def postprocess(network_probability: np.ndarray, brain: np.ndarray, bone: np.nda
 
     square: the part of the study's frame the network read (None: all of it).
     """
-    cleaned = clean(network_probability, brain, bone, thresholds)
+    return on_study_grid(clean(network_probability, brain, bone, thresholds), study_shape_yx, thresholds, square)
+
+
+def on_study_grid(cleaned: np.ndarray, study_shape_yx: tuple[int, int], thresholds: Thresholds,
+                  square: Square | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cleaned (z, S, S) probabilities -> (probability as float16, mask, slice scores) on the study grid.
+
+    The mask is thresholded from float32, slice by slice; the probability, which only the heat map
+    shows, is kept in float16: half the memory float32 would take on a long series' full grid.
+    """
     scores = slice_scores(cleaned)
-    if square is None and network_probability.shape[1:] == tuple(study_shape_yx):
-        probability = cleaned
-    else:
-        probability = to_study_grid(cleaned, study_shape_yx, square)
-    return probability, probability >= thresholds.mask, scores
+    rows, cols = study_shape_yx
+    probability = np.empty((cleaned.shape[0], rows, cols), np.float16)
+    mask = np.empty((cleaned.shape[0], rows, cols), bool)
+    same_grid = square is None and cleaned.shape[1:] == tuple(study_shape_yx)
+    for z in range(cleaned.shape[0]):
+        on_grid = cleaned[z] if same_grid else to_study_grid(cleaned[z:z + 1], study_shape_yx, square)[0]
+        np.greater_equal(on_grid, thresholds.mask, out=mask[z])
+        probability[z] = on_grid
+    return probability, mask, scores

@@ -140,15 +140,20 @@ def read_slice_header(path: Path) -> DicomSlice:
             _check_pixel_data(fp, header)
     except SliceProblem:
         raise
-    except PermissionError:
-        raise SliceProblem("permission denied") from None
-    except OSError as error:
-        raise SliceProblem(f"cannot be read ({error.strerror or error})") from None
-    except InvalidDicomError:
-        raise SliceProblem("not a DICOM file") from None
     except Exception as error:  # noqa: BLE001  pydicom raises many kinds on damaged headers
-        raise SliceProblem(f"damaged or truncated DICOM header ({error})") from None
+        raise SliceProblem(reading_problem(error)) from None
     return DicomSlice(path, header, forced)
+
+
+def reading_problem(error: Exception) -> str:
+    """Why a file could not be read as DICOM, in a reader's words."""
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, OSError):
+        return f"cannot be read ({error.strerror or error})"
+    if isinstance(error, InvalidDicomError):
+        return "not a DICOM file"
+    return f"damaged or truncated DICOM header ({error})"
 
 
 def _read_header(fp, path: Path) -> tuple[Dataset, bool]:
@@ -334,7 +339,27 @@ def describe_series(uid: str, slices: list[DicomSlice]) -> SeriesInfo:
         f" - {modality or 'no modality'}, {len(slices)} slice{'s' if len(slices) != 1 else ''},"
         f" {cols}x{rows}{', axial' if axial else ''}"
     )
-    return SeriesInfo(uid, description, modality, len(slices), rows, cols, axial, label, number)
+    thickness = most_common(_thickness(s.header) for s in slices)
+    middle = middle_slice(slices)
+    return SeriesInfo(uid, description, modality, len(slices), rows, cols, axial, label, number,
+                      thickness, middle.path, middle.frame)
+
+
+def _thickness(header: Dataset) -> float | None:
+    value = float_values(header, "SliceThickness", 1)
+    return float(value[0]) if value is not None and value[0] > 0 else None
+
+
+def middle_slice(slices: list[DicomSlice]) -> DicomSlice:
+    """The slice in the middle of the series, in the order the viewer shows it (along the normal,
+    else InstanceNumber), from the headers alone: the one a thumbnail needs to decode."""
+    orientation = most_common(s.orientation for s in slices)
+    if orientation is not None and all(s.position is not None for s in slices):
+        normal = slice_normal(orientation)
+        ordered = sorted(slices, key=lambda s: float(s.position @ normal))
+    else:
+        ordered = sorted(slices, key=lambda s: s.instance_number or 0)
+    return ordered[len(ordered) // 2]
 
 
 def choose_series(infos: list[SeriesInfo]) -> SeriesInfo:

@@ -328,6 +328,14 @@ def _rescale_into(out: np.ndarray, stored: np.ndarray, slope: float, intercept: 
         out += np.float32(intercept)
 
 
+def slice_values(dicom_slice: DicomSlice) -> np.ndarray:
+    """One slice's pixels, decoded and rescaled (HU for CT), float32: what a series thumbnail shows."""
+    stored = _stored_pixels(dicom_slice)
+    values = np.empty(stored.shape, np.float32)
+    _rescale_into(values, stored, *_rescale(dicom_slice.header)[:2])
+    return values
+
+
 def _decide_units(voxels, header, rescaled) -> tuple[Units, list[QcWarning]]:
     """HU for CT; otherwise when rescaled (not MR/PET/...) or the values look like HU."""
     modality = str(header.get("Modality", "") or "")

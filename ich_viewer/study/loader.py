@@ -4,9 +4,10 @@
     open_study(path, series_uid=None, spacing_mm=None) -> Study
     find_studies(path) -> the study folders inside a folder of studies (headless batch)
 
-Accepted: a DICOM folder (searched recursively), one DICOM file, a folder of
-JPG/PNG slices, one image, and the CT-ICH layout (Patients_CT/NNN or
-NNN/brain). Anything unreadable raises StudyLoadError naming the file and the
+Accepted: a DICOM folder (searched recursively), one DICOM file, a DICOMDIR
+or a folder holding one (the files it lists are read), a folder of JPG/PNG
+slices, one image, and the CT-ICH layout (Patients_CT/NNN or NNN/brain).
+Anything unreadable raises StudyLoadError naming the file and the
 problem; problems with single files inside a readable study become warnings.
 Nothing is ever written next to the input.
 
@@ -17,10 +18,11 @@ importing this module does not delay the main window.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ich_viewer.study.dicomdir import DicomdirProblem, dicomdir_files, dicomdir_in, is_dicomdir
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.files import (
     describe_problems,
@@ -56,6 +58,8 @@ __all__ = ["SeriesInfo", "StudyLoadError", "find_studies", "list_series", "open_
 class _DicomInput:
     root: Path  # what the reader opened; file names in warnings are relative to it
     files: list[Path]
+    # (file name, problem) found before the header pass: files a DICOMDIR lists that are not there.
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 Input = _DicomInput | ImageSeries
@@ -134,11 +138,18 @@ def _identify(path: Path) -> Input:
     if path.is_file():
         if is_image_file(path):
             return single_image_series(path)
+        if is_dicomdir(path):
+            return _dicomdir_input(path)
         return _DicomInput(path.parent, [path])
     return _identify_folder(path)
 
 
 def _identify_folder(folder: Path) -> Input:
+    dicomdir = dicomdir_in(folder)
+    if dicomdir is not None:
+        found = _dicomdir_input(dicomdir, in_folder=True)
+        if found is not None:
+            return found
     slices_folder = ct_ich_slices_folder(folder)
     if slices_folder is not None:
         return folder_image_series(slices_folder)
@@ -219,11 +230,28 @@ def _folder_of_studies_error(folder: Path, studies: list[Path]) -> StudyLoadErro
 # --- DICOM --------------------------------------------------------------------------------
 
 
+def _dicomdir_input(dicomdir: Path, in_folder: bool = False) -> _DicomInput | None:
+    """The files a DICOMDIR lists. Opened itself, a DICOMDIR that cannot be used is an error;
+    found in a folder (in_folder), None: the folder is searched as if it were not there."""
+    try:
+        files, problems = dicomdir_files(dicomdir)
+    except DicomdirProblem as problem:
+        if in_folder:
+            return None
+        raise StudyLoadError(dicomdir, f"{dicomdir} cannot be used as a DICOMDIR: {problem}.") from None
+    if not files and not problems:
+        if in_folder:
+            return None
+        raise StudyLoadError(dicomdir, f"{dicomdir} lists no files.")
+    return _DicomInput(dicomdir.parent, files, problems)
+
+
 def _dicom_series(found: _DicomInput, path: Path) -> tuple[dict[str, list[DicomSlice]], list[QcWarning]]:
     """The header pass over every file; raises when no file is a readable DICOM image."""
     from ich_viewer.study.dicom_series import group_by_series, scan_dicom_files
 
     slices, problems = scan_dicom_files(found.files, found.root)
+    problems = [*found.problems, *problems]
     if not slices:
         message = f"No readable DICOM images in {path}: {describe_problems(problems)}."
         raise StudyLoadError(path, message)
@@ -267,7 +295,8 @@ def _describe_images(series: ImageSeries, path: Path) -> SeriesInfo:
     rows, cols = _first_image_size(series.slices, path)
     n = len(series.slices)
     label = f"{series.description} - {n} image{'s' if n != 1 else ''}, {cols}x{rows}"
-    return SeriesInfo("", series.description, "", n, rows, cols, series.is_ct_ich, label)
+    return SeriesInfo("", series.description, "", n, rows, cols, series.is_ct_ich, label,
+                      preview_file=series.slices[n // 2])
 
 
 def _first_image_size(paths: list[Path], source: Path) -> tuple[int, int]:

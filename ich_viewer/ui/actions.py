@@ -89,6 +89,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("fit", "Fit to window", ("F",), "View", "zoom", "Fit", "fit", Needs.STUDY),
     Action("reset", "Reset zoom and window", ("R", "Ctrl+0"), "View", "zoom", "Reset", "SP_BrowserReload",
            Needs.STUDY),
+    Action("three_views", "Layout: 1 view / 3 views (axial, coronal, sagittal, linked crosshair)", ("L",), "View",
+           "zoom", needs=Needs.STUDY),
     Action("toggle_overlay", "Show / hide overlay", ("O",), "View", "overlay", "Overlay", "overlay", Needs.STUDY),
     Action("toggle_contour", "Overlay filled / contour", ("C",), "View", "overlay", needs=Needs.STUDY),
     Action("toggle_heat_map", "Show / hide the probability heat map", ("H",), "View", "overlay"),
@@ -139,6 +141,8 @@ MOUSE_GESTURES: tuple[tuple[str, str], ...] = (
     ("Shift+Wheel (brush / eraser on)", "Brush size"),
     ("Left-drag (ruler / ellipse ROI on)", "Measure on the slice"),
     ("Left-drag, then click (midline shift on)", "Falx line, then the septum pellucidum"),
+    ("Click, or drag a crosshair line (3 views, no tool on)", "Move the crosshair: the other two views follow"),
+    ("Click or drag in the coronal / sagittal view", "Move the crosshair there (wheel: move that plane)"),
     ("Click a bar of the area plot", "Show that slice (hover: its area)"),
     ("Drop a folder or file", "Open it"),
 )

@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -78,10 +77,14 @@ from ich_viewer.ui.overlay import (
 )
 from ich_viewer.ui.panels import OverlayPanel, StudyPanel
 from ich_viewer.ui.preliminary_outline import PreliminaryOutline
+from ich_viewer.ui.recent import RecentStudy
 from ich_viewer.ui.segmentation_control import AfterNextPaint, ProgressIndicator, SegmentationControl
+from ich_viewer.ui.series_panel import PANEL_WIDTH as SERIES_PANEL_WIDTH
+from ich_viewer.ui.series_panel import SeriesPanel
 from ich_viewer.ui.settings import ViewerSettings
 from ich_viewer.ui.slice_view import PixelProbe, SliceBar, SliceView
 from ich_viewer.ui.theme import apply_reading_room_theme
+from ich_viewer.ui.three_view_layout import ThreeViewLayout
 from ich_viewer.ui.window_control import WindowControl, describe_window, study_windows, window_name
 
 APP_TITLE = "ICH Viewer"
@@ -168,6 +171,11 @@ class MainWindow(QMainWindow):
         # Findings matter most once a study is segmented: in front, with Study a tab behind it.
         self.tabifyDockWidget(self.study_dock, self.findings_dock)
         self.findings_dock.raise_()
+        self.series_panel = SeriesPanel(lambda source, uid: self.open_study(source, series_uid=uid))
+        self.series_dock = self.add_panel("Series", self.series_panel, "series_panel")
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.series_dock)  # thumbnails left, as in Horos
+        self.series_dock.setMinimumWidth(SERIES_PANEL_WIDTH)  # a thumbnail and two short lines
+        self.study_opened.connect(self.series_panel.show_study)
         self._connect()
         self._restore_settings()
         self._update_actions()
@@ -177,17 +185,19 @@ class MainWindow(QMainWindow):
     def study(self) -> Study | None:
         return self.slice_view.study
 
-    def open_study(self, path: str | Path, ask_spacing: bool = True) -> bool:
-        """Open a study from disk; on failure the reader is told why and nothing changes."""
+    def open_study(self, path: str | Path, ask_spacing: bool = True, series_uid: str | None = None) -> bool:
+        """Open a study from disk (its series `series_uid`, else the reader's pick); on failure the
+        reader is told why and nothing changes."""
         if not self.may_discard_review("opening another study"):
             return False
         self.statusBar().showMessage(f"Opening {path} …")
         try:
-            study = self.opener.open(path, ask_spacing=ask_spacing)
+            study = self.opener.open(path, ask_spacing=ask_spacing, series_uid=series_uid)
         finally:
             self.statusBar().clearMessage()  # also when opening failed: nothing is opening any more
         if study is None:
             return False
+        self.series_panel.set_series(Path(path), self.opener.listed_series)
         self._show_new_study(study)
         self._remember_opened(Path(path))
         return True
@@ -256,13 +266,11 @@ class MainWindow(QMainWindow):
 
     # -- building -----------------------------------------------------------------------------
     def _build_central(self) -> None:
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.slice_view, 1)
-        layout.addWidget(self.slice_bar)
-        self.setCentralWidget(central)
+        # 1 view (axial) or 3 views (with coronal and sagittal reformats): L, View > Layout.
+        self.three_views = ThreeViewLayout(self.slice_view, self.slice_bar,
+                                           lambda: None if self.review is None else self.review.mask)
+        self.findings_changed.connect(self.three_views.refresh_mask)  # after each edit of the mask
+        self.setCentralWidget(self.three_views)
 
     def _build_status_bar(self) -> None:
         self.probe_label = QLabel()
@@ -339,6 +347,7 @@ class MainWindow(QMainWindow):
             "anonymise_screen": self._set_anonymise_screen,
             "left_drag_window": self._set_left_drag_window,
             "about": self.show_about,
+            "three_views": self.three_views.toggle,
         }
         for corner in CORNERS:
             handlers[f"corner_{corner}"] = lambda checked=False, c=corner: view.annotations.toggle_corner(c)
@@ -865,14 +874,17 @@ class MainWindow(QMainWindow):
     def _remember_opened(self, path: Path) -> None:
         # Start the next dialog beside this study: readers go through patients in turn.
         self.settings.last_folder = str(path.resolve().parent)
-        self.settings.add_recent_study(str(path.resolve()))
+        recent = str(path.resolve())
+        self.settings.add_recent_study(recent, RecentStudy.of(recent, self.study))  # patient, date, description
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        recent = self.settings.recent_studies()
-        for path in recent:
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda checked=False, p=path: self.open_study(p))
+        recent = self.settings.recent_records()
+        self.recent_menu.setToolTipsVisible(True)
+        for record in recent:  # patient, date, description; the path as the tooltip
+            action = self.recent_menu.addAction(record.label(anonymise=self.settings.anonymise_screen))
+            action.setToolTip(record.path)
+            action.triggered.connect(lambda checked=False, p=record.path: self.open_study(p))
         if recent:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear list", self.settings.clear_recent_studies)

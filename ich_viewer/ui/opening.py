@@ -67,11 +67,13 @@ class StudyOpener:
         # Called before the error box: the window takes down its "Opening …" message, which
         # would otherwise stand beside the error as if the study were still being read.
         self._before_error = before_error or (lambda: None)
+        self.listed_series: list = []  # what the last open found at its path (for the Series panel)
 
-    def open(self, path: str | Path, ask_spacing: bool = True) -> Study | None:
-        """Load the study at `path`; None (after telling the reader why) when it cannot be."""
+    def open(self, path: str | Path, ask_spacing: bool = True, series_uid: str | None = None) -> Study | None:
+        """Load the study at `path` (its series `series_uid`, else the one the reader picks);
+        None (after telling the reader why) when it cannot be."""
         path = Path(path)
-        return self._guarded(path, lambda loader: self._open(loader, path, ask_spacing))
+        return self._guarded(path, lambda loader: self._open(loader, path, ask_spacing, series_uid))
 
     def reopen_with_spacing(self, study: Study) -> Study | None:
         """Ask an image study's voxel size (again) and reopen it with the answer; None if none given."""
@@ -107,10 +109,12 @@ class StudyOpener:
             self.show_error(path, f"{type(err).__name__}: {err}")
         return None
 
-    def _open(self, loader, path: Path, ask_spacing: bool) -> Study:
+    def _open(self, loader, path: Path, ask_spacing: bool, series_uid: str | None = None) -> Study:
         with busy_cursor():
             series = loader.list_series(path)
-        series_uid = self._pick_series(series)
+        if series_uid is None:
+            series_uid = self._pick_series(series)
+        self.listed_series = list(series)
         folder = study_folder(path)
         remembered = self._settings.has_spacing(folder)
         spacing = self._settings.spacing_for(folder) if remembered else None

@@ -8,12 +8,14 @@ touch the user's real settings.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from ich_viewer.segmentation.model_file import DEFAULT_MODEL
+from ich_viewer.ui.recent import RecentStudy
 
 ORGANIZATION = "ICH Viewer"
 APPLICATION = "ICH Viewer"
@@ -57,12 +59,29 @@ class ViewerSettings:
             value = [value] if value else []
         return [str(v) for v in value][:MAX_RECENT]
 
-    def add_recent_study(self, path: str) -> None:
-        recent = [path] + [p for p in self.recent_studies() if p != path]
-        self._store.setValue("recent_studies", recent[:MAX_RECENT])
+    def recent_records(self) -> list[RecentStudy]:
+        """The recent studies with what is known of each (only the path for entries kept before records)."""
+        details = self._recent_details()
+        return [RecentStudy.from_details(path, details.get(path)) for path in self.recent_studies()]
+
+    def add_recent_study(self, path: str, record: RecentStudy | None = None) -> None:
+        recent = ([path] + [p for p in self.recent_studies() if p != path])[:MAX_RECENT]
+        self._store.setValue("recent_studies", recent)
+        details = {p: d for p, d in self._recent_details().items() if p in recent}
+        if record is not None:
+            details[path] = record.details()
+        self._store.setValue("recent_study_details", json.dumps(details))
+
+    def _recent_details(self) -> dict:
+        try:
+            details = json.loads(str(self._store.value("recent_study_details", "{}", type=str)) or "{}")
+        except ValueError:
+            return {}  # damaged by hand: the paths still open
+        return details if isinstance(details, dict) else {}
 
     def clear_recent_studies(self) -> None:
         self._store.setValue("recent_studies", [])
+        self._store.setValue("recent_study_details", "{}")
 
     # -- overlay --------------------------------------------------------------------
     @property

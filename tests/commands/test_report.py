@@ -10,7 +10,7 @@ from ich_viewer.commands.report import run_report
 from ich_viewer.segmentation import engine as engine_module
 from ich_viewer.segmentation.model_file import ModelFileError
 from ich_viewer.study import loader
-from tests.synthetic_ct import fake_segmentation, hematoma_phantom, memory_dicom_study
+from tests.factories.synthetic_ct import fake_segmentation, hematoma_phantom, memory_dicom_study
 
 
 class FakeEngine:

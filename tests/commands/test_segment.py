@@ -12,9 +12,9 @@ import pytest
 
 from ich_viewer.cli import main
 from ich_viewer.commands import reading
-from tests.study.dicom_factory import write_ct_series
-from tests.study.image_factory import write_ct_ich_patient
-from tests.synthetic_ct import fake_segmentation
+from tests.factories.dicom import write_ct_series
+from tests.factories.images import write_ct_ich_patient
+from tests.factories.synthetic_ct import fake_segmentation
 
 
 class ThresholdEngine:
@@ -112,7 +112,7 @@ def test_not_hu_study_gets_no_verdict_and_the_batch_goes_on(tmp_path, monkeypatc
 
 
 def test_unexpected_decoder_error_fails_one_study_only(tmp_path, monkeypatch, capsys):
-    from ich_viewer.commands import segment as batch
+    from ich_viewer.study import loader
 
     class PanicException(BaseException):
         pass
@@ -120,14 +120,14 @@ def test_unexpected_decoder_error_fails_one_study_only(tmp_path, monkeypatch, ca
     monkeypatch.setattr(reading, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     write_ct_series(tmp_path / "in" / "a", n_slices=2, rows=16, cols=16)
     write_ct_series(tmp_path / "in" / "b", n_slices=2, rows=16, cols=16)
-    real_open = batch.open_study
+    real_open = loader.open_study
 
     def open_or_panic(path):
         if path.name == "a":
             raise PanicException("decoder panicked")
         return real_open(path)
 
-    monkeypatch.setattr(batch, "open_study", open_or_panic)
+    monkeypatch.setattr(loader, "open_study", open_or_panic)
     assert main(["segment", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 1
     printed = capsys.readouterr().out
     assert "a: FAILED" in printed and "decoder panicked" in printed and "1 of 2 studies done" in printed
@@ -216,11 +216,11 @@ def test_out_beside_an_input_that_does_not_exist_is_used(studies, capsys):
 
 def test_out_that_cannot_be_a_folder_is_refused_before_any_study_is_read(studies, tmp_path, capsys,
                                                                         monkeypatch):
-    from ich_viewer.commands import segment as batch
+    from ich_viewer.study import loader
 
     root, _ = studies
     opened = []
-    monkeypatch.setattr(batch, "open_study", lambda path: opened.append(path))
+    monkeypatch.setattr(loader, "open_study", lambda path: opened.append(path))
     (tmp_path / "a_file").write_text("")
 
     assert main(["segment", str(root), "--out", str(tmp_path / "a_file" / "out")]) == 2
@@ -230,11 +230,11 @@ def test_out_that_cannot_be_a_folder_is_refused_before_any_study_is_read(studies
 
 
 def test_read_only_out_is_refused_before_any_study_is_read(studies, tmp_path, capsys, monkeypatch):
-    from ich_viewer.commands import segment as batch
+    from ich_viewer.study import loader
 
     root, _ = studies
     opened = []
-    monkeypatch.setattr(batch, "open_study", lambda path: opened.append(path))
+    monkeypatch.setattr(loader, "open_study", lambda path: opened.append(path))
 
     def refuse(*args, **kwargs):  # tests run as root, for whom chmod does not block writes
         raise PermissionError(errno.EACCES, "Permission denied")
@@ -273,7 +273,7 @@ def test_rerun_removes_the_temporary_files_of_a_killed_run(studies, tmp_path):
 def test_dicom_seg_on_its_own_gets_no_verdict(tmp_path, monkeypatch, capsys):
     from ich_viewer.export.dicom_seg import export_dicom_seg
     from ich_viewer.study.loader import open_study
-    from tests.synthetic_ct import fake_model
+    from tests.factories.synthetic_ct import fake_model
 
     monkeypatch.setattr(reading, "load_engine", lambda force_cpu, command, model=None: ThresholdEngine())
     ThresholdEngine.calls = 0

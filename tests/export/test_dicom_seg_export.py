@@ -7,7 +7,7 @@ import pytest
 
 from ich_viewer.atomic import ExportError
 from ich_viewer.export.dicom_seg import export_dicom_seg
-from tests.synthetic_ct import FAKE_SHA256, display_study, fake_model, hematoma_phantom, write_dicom_study
+from tests.factories.synthetic_ct import FAKE_SHA256, display_study, fake_model, hematoma_phantom, write_dicom_study
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_seg_on_an_enhanced_multi_frame_ct_references_each_frame(tmp_path):
     import pydicom
 
     from ich_viewer.study.loader import open_study
-    from tests.study.dicom_factory import write_ct_series, write_enhanced_ct
+    from tests.factories.dicom import write_ct_series, write_enhanced_ct
 
     series = write_ct_series(tmp_path / "single", n_slices=6, rows=32, cols=32, shuffle=True)
     source = write_enhanced_ct(tmp_path / "enhanced" / "ct.dcm", series)

@@ -8,7 +8,7 @@ import pytest
 from ich_viewer.atomic import ExportError
 from ich_viewer.export.nifti import export_image_nifti, export_mask_nifti, nifti_affine
 from ich_viewer.study.model import DicomGeometry
-from tests.synthetic_ct import display_study, hematoma_phantom, memory_dicom_study, slice_positions
+from tests.factories.synthetic_ct import display_study, hematoma_phantom, memory_dicom_study, slice_positions
 
 SPACING = (5.0, 0.6, 0.4)  # non-square pixels, so a swapped row/column spacing shows
 

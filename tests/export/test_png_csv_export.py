@@ -13,7 +13,7 @@ from ich_viewer.atomic import ExportError
 from ich_viewer.export.csv import export_findings_csv, findings_csv_text
 from ich_viewer.export.png import export_key_images
 from ich_viewer.rendering import HEMORRHAGE_RED
-from tests.synthetic_ct import display_study, hematoma_phantom, memory_dicom_study
+from tests.factories.synthetic_ct import display_study, hematoma_phantom, memory_dicom_study
 
 
 def test_key_images_are_written_for_the_largest_slices(tmp_path):

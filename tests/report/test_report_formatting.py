@@ -9,7 +9,7 @@ import numpy as np
 from ich_viewer.analysis import compute_findings
 from ich_viewer.report import formatting as fmt
 from ich_viewer.report.validation import load_metrics, metric_rows
-from tests.synthetic_ct import hematoma_phantom, memory_dicom_study
+from tests.factories.synthetic_ct import hematoma_phantom, memory_dicom_study
 
 
 def test_dicom_values_read_naturally():

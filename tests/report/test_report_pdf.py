@@ -14,7 +14,7 @@ from ich_viewer.analysis import compute_findings, compute_study_findings
 from ich_viewer.atomic import ExportError
 from ich_viewer.report import build_report
 from ich_viewer.study.qc import QcKind, QcWarning
-from tests.synthetic_ct import (
+from tests.factories.synthetic_ct import (
     FAKE_SHA256,
     PATIENT_ID,
     display_study,

@@ -5,7 +5,7 @@ import pytest
 
 from ich_viewer.segmentation.engine import SegmentationCancelled, SegmentationEngine, nearest_slices
 from ich_viewer.study.model import Study, Units
-from tests.synthetic_ct import hematoma_phantom
+from tests.factories.synthetic_ct import hematoma_phantom
 
 
 def _study(n_slices: int = 20) -> tuple[Study, np.ndarray]:

@@ -7,8 +7,11 @@ from ich_viewer.segmentation.model_file import Thresholds
 from ich_viewer.segmentation.postprocessing import (
     drop_small_lesions,
     intracranial_space,
+    label_lesions,
+    on_study_grid,
     postprocess,
 )
+from ich_viewer.segmentation.preprocessing import to_study_grid
 
 
 def _head(size=128, gap_degrees=0):
@@ -59,3 +62,26 @@ def test_lesions_are_connected_across_slices():
     cleaned = drop_small_lesions(probability, 0.5, 12)
     assert (cleaned[:, 10:12, 10:12] == 0.9).all()
     assert not cleaned[1, 25:27, 25:27].any()
+
+
+def test_on_the_study_grid_the_mask_is_thresholded_before_the_probability_is_stored_compactly():
+    rng = np.random.default_rng(3)
+    cleaned = rng.random((3, 64, 64), dtype=np.float32)
+    thresholds = Thresholds(mask=0.5)
+    probability, mask, scores = on_study_grid(cleaned, (128, 128), thresholds)
+    full = to_study_grid(cleaned, (128, 128))
+    np.testing.assert_array_equal(mask, full >= 0.5)  # not from the float16 copy: no pixel flips
+    assert probability.dtype == np.float16 and np.abs(probability - full).max() < 1e-3
+    np.testing.assert_allclose(scores, cleaned.reshape(3, -1).max(axis=1))
+
+
+def test_lesion_labels_are_16_bit_when_they_fit_and_wider_when_not():
+    few = np.zeros((2, 8, 8), bool)
+    few[0, 1, 1] = few[1, 5, 5] = True
+    labels, count = label_lesions(few)
+    assert labels.dtype == np.uint16 and count == 2
+    many = np.zeros((1, 600, 600), bool)
+    many[0, ::2, ::2] = True  # 90000 separate voxels: more than 16 bits can number
+    labels, count = label_lesions(many)
+    assert count == 90000 and labels.max() == 90000
+

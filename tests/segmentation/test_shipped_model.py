@@ -167,7 +167,7 @@ def test_hu_subset_renderings_at_other_windows_give_the_hu_mask(engine, hu_subse
     """Large bleeds of the HU subset exported as 8-bit at three windows (no bone images, window
     estimated from the images) are outlined as on the HU slices themselves."""
     from ich_viewer.study.export_window import estimate_export_window
-    from tests.study.image_factory import render_export
+    from tests.factories.images import render_export
     from tests.study.test_export_window import THREE_WINDOWS, TYPICAL_PATIENT_SLICES
 
     hu = np.stack([pydicom.dcmread(hu_subset_dir / "images" / f"{name}.dcm").pixel_array

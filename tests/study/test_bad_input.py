@@ -12,8 +12,8 @@ import pytest
 
 from ich_viewer.study.loader import StudyLoadError, find_studies, list_series, open_study
 from ich_viewer.study.qc import QcKind
-from tests.study.dicom_factory import save_dataset, write_ct_series
-from tests.study.image_factory import slice_image, write_ct_ich_patient, write_image
+from tests.factories.dicom import save_dataset, write_ct_series
+from tests.factories.images import slice_image, write_ct_ich_patient, write_image
 from tests.study.qc_support import naming, shown
 
 

@@ -16,7 +16,7 @@ from pydicom.uid import (
 
 from ich_viewer.study.loader import StudyLoadError, list_series, open_study
 from ich_viewer.study.model import Units, Window
-from tests.study.dicom_factory import save_dataset, write_ct_series, write_enhanced_ct
+from tests.factories.dicom import save_dataset, write_ct_series, write_enhanced_ct
 
 
 def warnings_about(study, *words):

@@ -14,7 +14,7 @@ from ich_viewer.study.export_window import estimate_export_window
 from ich_viewer.study.loader import open_study
 from ich_viewer.study.model import CT_ICH_BONE_WINDOW, CT_ICH_BRAIN_WINDOW, Window
 from ich_viewer.study.qc import QcKind
-from tests.study.image_factory import (
+from tests.factories.images import (
     render_export,
     typical_head_hu,
     write_ct_ich_patient,

@@ -15,8 +15,8 @@ from ich_viewer.study import dicom_volume, memory
 from ich_viewer.study.dicom_volume import decoding_plugins
 from ich_viewer.study.loader import StudyLoadError, find_studies, open_study
 from ich_viewer.study.qc import QcKind
-from tests.study.dicom_factory import write_ct_series
-from tests.study.image_factory import slice_image, write_image
+from tests.factories.dicom import write_ct_series
+from tests.factories.images import slice_image, write_image
 from tests.study.qc_support import naming
 
 

@@ -8,7 +8,7 @@ import pytest
 from ich_viewer.study.loader import StudyLoadError, find_studies, list_series, open_study
 from ich_viewer.study.model import Units
 from ich_viewer.study.qc import QcKind
-from tests.study.image_factory import (
+from tests.factories.images import (
     hemorrhage_mask,
     slice_image,
     write_ct_ich_patient,

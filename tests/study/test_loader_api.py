@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ich_viewer.study.loader import SeriesInfo, StudyLoadError, find_studies, list_series
-from tests.study.dicom_factory import write_ct_series
+from tests.factories.dicom import write_ct_series
 
 
 def test_importing_the_loader_pulls_in_neither_qt_nor_pydicom():
@@ -31,7 +31,7 @@ def test_list_series_describes_a_dicom_series(tmp_path):
     (info,) = list_series(tmp_path / "ct")
 
     assert info == SeriesInfo(series.series_uid, "Head 5mm", "CT", 4, 64, 64, True,
-                              "3: Head 5mm - CT, 4 slices, 64x64, axial", "3")
+                              "3: Head 5mm - CT, 4 slices, 64x64, axial", "3", slice_thickness_mm=5.0)
 
 
 def test_find_studies_returns_dicom_series_folders(tmp_path):

@@ -13,7 +13,7 @@ from ich_viewer.study.dicom_series import scan_dicom_files
 from ich_viewer.study.loader import open_study
 from ich_viewer.study.model import Study, Units
 from ich_viewer.study.qc import QcKind, QcWarning, skipped_file_warnings
-from tests.study.dicom_factory import write_ct_series
+from tests.factories.dicom import write_ct_series
 
 
 def test_a_gap_is_a_missing_slices_warning_naming_the_files_on_either_side(tmp_path):

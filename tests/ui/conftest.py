@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 import weakref
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, QThread, QThreadPool
 
-_HERE = Path(__file__).parent
-# The GUI tests share ui_support.py; make it importable whatever pytest's import mode.
-sys.path.insert(0, str(_HERE))
-
-from ui_support import fake_engine, make_hu_study, running_qthreads  # noqa: E402
-
-from ich_viewer.study.model import Study  # noqa: E402
-from ich_viewer.ui import main_window  # noqa: E402
-from ich_viewer.ui.app import configure_pyqtgraph  # noqa: E402
-from ich_viewer.ui.main_window import MainWindow  # noqa: E402
-from ich_viewer.ui.settings import ViewerSettings  # noqa: E402
+from ich_viewer.study.model import Study
+from ich_viewer.ui import main_window
+from ich_viewer.ui.app import configure_pyqtgraph
+from ich_viewer.ui.main_window import MainWindow
+from ich_viewer.ui.settings import ViewerSettings
+from tests.factories.fakes import fake_engine
+from tests.factories.viewer_studies import make_hu_study
+from tests.ui.ui_support import running_qthreads
 
 
 @pytest.fixture(scope="session", autouse=True)

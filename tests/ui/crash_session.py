@@ -1,4 +1,5 @@
-"""A reading session that a test kills with SIGKILL: run as `python crash_session.py OUT_DIR N_STROKES`.
+"""A reading session that a test kills with SIGKILL: run as `python -m tests.ui.crash_session OUT_DIR N_STROKES`
+from the repository's root.
 
 It opens the synthetic study in a real MainWindow (offscreen, fake network),
 paints N_STROKES strokes through the slice view's own signals, and after each
@@ -13,17 +14,14 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import numpy as np
 from PySide6.QtCore import QEventLoop, QPointF, QSettings
-from ui_support import fake_engine, known_mask, make_hu_study
 
 from ich_viewer.ui.app import make_application
 from ich_viewer.ui.main_window import MainWindow
 from ich_viewer.ui.settings import ViewerSettings
+from tests.factories.fakes import fake_engine
+from tests.factories.viewer_studies import known_mask, make_hu_study
 
 STROKE_SLICE = 12  # empty in the model's outline
 
@@ -37,6 +35,7 @@ def stroke(win: MainWindow, y: float, finish: bool = True) -> None:
 
 
 def main(out_dir: Path, n_strokes: int) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the application starts
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(out_dir / "settings"))
     app = make_application([])
     settings = ViewerSettings()

@@ -7,9 +7,9 @@ import sys
 
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
-from ui_support import running_qthreads
 
 from ich_viewer.ui.app import start_viewer
+from tests.ui.ui_support import running_qthreads
 
 
 def test_viewer_on_a_bad_path_reports_it_and_stays_up(monkeypatch, tmp_path, qtbot):

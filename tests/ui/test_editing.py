@@ -6,20 +6,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
-from ui_support import (
-    LARGEST_SLICE,
-    N_COLUMNS,
-    N_ROWS,
-    known_mask,
-    known_model_mask,
-    make_hu_study,
-    mouse_drag,
-    wheel,
-)
 
 from ich_viewer.analysis.mask_editing import paint_segment
 from ich_viewer.ui.overlay import MODEL_LAYER
 from ich_viewer.ui.settings import ViewerSettings
+from tests.factories.viewer_studies import LARGEST_SLICE, N_COLUMNS, N_ROWS, known_mask, known_model_mask, make_hu_study
+from tests.ui.ui_support import mouse_drag, wheel
 
 EMPTY_SLICE = 12  # no model outline here
 

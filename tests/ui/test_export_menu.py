@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
-from ui_support import known_mask, make_display_study, make_hu_study, mouse_drag
 
 from ich_viewer.ui.actions import KEYED_ACTIONS, MOUSE_GESTURES
 from ich_viewer.ui.dialogs import ShortcutsDialog
 from ich_viewer.ui.settings import ViewerSettings
-from tests.synthetic_ct import write_dicom_study
+from tests.factories.synthetic_ct import write_dicom_study
+from tests.factories.viewer_studies import known_mask, make_display_study, make_hu_study
+from tests.ui.ui_support import mouse_drag
 
 
 @pytest.fixture

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from ui_support import fake_engine, make_display_study, make_hu_study
 
 from ich_viewer.study.model import Window
 from ich_viewer.ui.dialogs import ExportWindowDialog
+from tests.factories.fakes import fake_engine
+from tests.factories.viewer_studies import make_display_study, make_hu_study
 
 ESTIMATE = Window(38, 125)
 NOTE = "Export window estimated from the images: level 38 / width 125 HU"

@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from ui_support import known_mask, make_display_study, make_hu_study
 
 from ich_viewer.atomic import ExportError
 from ich_viewer.study.model import StudyMetadata
 from ich_viewer.ui import main_window
 from ich_viewer.ui.autosave import AutosaveStore, study_identity
+from tests.factories.viewer_studies import known_mask, make_display_study, make_hu_study
 
 STROKE_SLICE = 12  # no model outline here
-HERE = Path(__file__).parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -212,8 +212,8 @@ def read_line(process, timeout_s: float = 120) -> str:
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 def test_a_session_killed_mid_stroke_loses_only_that_stroke(tmp_path, segmented):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1"}
-    session = subprocess.Popen([sys.executable, str(HERE / "crash_session.py"), str(tmp_path), "3"],
-                               stdout=subprocess.PIPE, text=True, env=env)
+    session = subprocess.Popen([sys.executable, "-m", "tests.ui.crash_session", str(tmp_path), "3"],
+                               stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
     try:
         lines = [read_line(session) for _ in range(4)]
         assert lines == ["stroke 1", "stroke 2", "stroke 3", "mid-stroke"]

@@ -13,7 +13,6 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMessageBox
-from ui_support import make_display_study, make_hu_study
 
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.model import Units
@@ -22,6 +21,7 @@ from ich_viewer.ui import opening
 from ich_viewer.ui.actions import KEYED_ACTIONS
 from ich_viewer.ui.dialogs import SeriesPickerDialog, ShortcutsDialog, SpacingAnswer, SpacingDialog
 from ich_viewer.ui.settings import ViewerSettings
+from tests.factories.viewer_studies import make_display_study, make_hu_study
 
 
 def series(uid: str, n: int, modality="CT", axial=True):

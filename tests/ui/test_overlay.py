@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from ui_support import make_hu_study
 
 from ich_viewer.ui.main_window import MainWindow
 from ich_viewer.ui.overlay import (
@@ -19,6 +18,7 @@ from ich_viewer.ui.overlay import (
     MaskLayer,
 )
 from ich_viewer.ui.settings import ViewerSettings
+from tests.factories.viewer_studies import make_hu_study
 
 BLEED_SLICE = 8  # inside mask[5:12]
 

@@ -9,12 +9,13 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
-from ui_support import make_display_study, mouse_drag
 
 from ich_viewer import paths
 from ich_viewer.ui import dialogs
 from ich_viewer.ui.settings import ViewerSettings
-from tests.study.dicom_factory import write_ct_series
+from tests.factories.dicom import write_ct_series
+from tests.factories.viewer_studies import make_display_study
+from tests.ui.ui_support import mouse_drag
 
 FLIPPED = (-1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
@@ -219,9 +220,8 @@ def test_midline_shift_tool_gives_the_known_displacement(qtbot, window, hu_study
 
 
 def test_measurements_are_kept_with_the_edits(qtbot, segmented, monkeypatch):
-    from ui_support import make_hu_study
-
     from ich_viewer.ui import main_window
+    from tests.factories.viewer_studies import make_hu_study
 
     win = segmented(make_hu_study())
     qtbot.keyClick(win, Qt.Key.Key_M)
@@ -235,7 +235,7 @@ def test_measurements_are_kept_with_the_edits(qtbot, segmented, monkeypatch):
 
 
 def test_measurements_go_in_the_report(qtbot, segmented, monkeypatch):
-    from ui_support import make_hu_study
+    from tests.factories.viewer_studies import make_hu_study
 
     win = segmented(make_hu_study())
     qtbot.keyClick(win, Qt.Key.Key_M)

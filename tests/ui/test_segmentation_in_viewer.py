@@ -10,21 +10,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from ui_support import (
-    LARGEST_SLICE,
-    MODEL_SLICES,
-    N_COLUMNS,
-    N_ROWS,
-    N_SLICES,
-    SPACING_MM,
-    FakeEngine,
-    fake_engine,
-    known_mask,
-    known_model_mask,
-    make_display_study,
-    make_hu_study,
-    reference_as_model,
-)
 
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.model import NOT_HU_RESULT
@@ -34,6 +19,20 @@ from ich_viewer.ui.findings_panel import NO_SPACING
 from ich_viewer.ui.main_window import MainWindow
 from ich_viewer.ui.overlay import MODEL_LAYER, PROBABILITY_LAYER, REFERENCE_LAYER
 from ich_viewer.ui.settings import ViewerSettings
+from tests.factories.fakes import FakeEngine, fake_engine
+from tests.factories.viewer_studies import (
+    LARGEST_SLICE,
+    MODEL_SLICES,
+    N_COLUMNS,
+    N_ROWS,
+    N_SLICES,
+    SPACING_MM,
+    known_mask,
+    known_model_mask,
+    make_display_study,
+    make_hu_study,
+    reference_as_model,
+)
 
 
 def texts(win) -> dict[str, str]:

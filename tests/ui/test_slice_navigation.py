@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
-from ui_support import (
+
+from ich_viewer.study.model import HU_PRESETS, Window
+from tests.factories.viewer_studies import (
     DICOM_WINDOW,
     KNOWN_HU,
     KNOWN_PIXEL,
@@ -14,12 +16,8 @@ from ui_support import (
     N_SLICES,
     SPACING_MM,
     make_hu_study,
-    mouse_drag,
-    send_mouse,
-    wheel,
 )
-
-from ich_viewer.study.model import HU_PRESETS, Window
+from tests.ui.ui_support import mouse_drag, send_mouse, wheel
 
 
 def readout(window) -> str:

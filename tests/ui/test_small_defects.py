@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
-from ui_support import make_display_study, send_mouse
 
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.ui import opening
 from ich_viewer.ui.main_window import FILE_FILTER, MainWindow
 from ich_viewer.ui.overlay import MODEL_COLOUR, PROBABILITY_LAYER, HeatMapLayer
 from ich_viewer.ui.settings import ViewerSettings
+from tests.factories.viewer_studies import make_display_study
+from tests.ui.ui_support import send_mouse
 
 
 def test_the_contour_setting_survives_a_restart(qtbot):

@@ -5,10 +5,10 @@ import threading
 
 import numpy as np
 import pytest
-from ui_support import FakeEngine, fake_engine
 
 from ich_viewer.study.model import Study, Units
 from ich_viewer.ui.segmentation_control import ProgressIndicator, SegmentationControl
+from tests.factories.fakes import FakeEngine, fake_engine
 
 
 def _study(n=10, value=0.0):

@@ -1,6 +1,6 @@
 """Write synthetic image studies: JPG/PNG folders and the CT-ICH layout.
 
-    from tests.study.image_factory import write_ct_ich_patient
+    from tests.factories.images import write_ct_ich_patient
     patient = write_ct_ich_patient(tmp_path / "Patients_CT", "007", n_slices=5, mask_slices=[3])
 """
 

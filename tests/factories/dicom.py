@@ -1,8 +1,8 @@
 """Write synthetic head-CT DICOM series for tests and benchmarks.
 
-Usage (from any test; the repo root is on sys.path under `python -m pytest`):
+Usage (from any test; pyproject's pytest `pythonpath` puts the repo root on sys.path):
 
-    from tests.study.dicom_factory import write_ct_series
+    from tests.factories.dicom import write_ct_series
     series = write_ct_series(tmp_path / "ct", n_slices=10)
     study = open_study(tmp_path / "ct")
     np.testing.assert_array_equal(study.voxels, series.hu)

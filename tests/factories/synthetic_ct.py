@@ -5,8 +5,8 @@ bleed whose mask is known exactly; memory_dicom_study / display_study wrap it
 in a Study as the DICOM or JPG loaders would. write_dicom_study writes a real
 CT series with the study tests' factory. Names are obviously fictitious.
 
-Import as `from tests.synthetic_ct import ...` (the repo root is on sys.path
-under `python -m pytest`, as for tests.study.dicom_factory).
+Import as `from tests.factories.synthetic_ct import ...` (pyproject's pytest
+`pythonpath = ["."]` puts the repo root on sys.path).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def write_dicom_study(folder: Path, n_slices: int = 8, size: int = 48, spacing=(
     """
     import pydicom
 
-    from tests.study.dicom_factory import write_ct_series
+    from tests.factories.dicom import write_ct_series
 
     series = write_ct_series(folder, n_slices=n_slices, rows=size, cols=size, spacing=spacing)
     first = pydicom.dcmread(series.files[0], stop_before_pixels=True)
