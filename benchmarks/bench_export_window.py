@@ -28,11 +28,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.factories.images
 
-from ich_viewer import paths  # noqa: E402
-from ich_viewer.study import export_window as ew  # noqa: E402
-from ich_viewer.study.export_window import window_text  # noqa: E402
-from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Window  # noqa: E402
-from tests.factories.images import render_export  # noqa: E402
+from ich_viewer import paths  # noqa: E402  (imported once sys.path holds the repo root)
+from ich_viewer.study import export_window as ew  # noqa: E402  (imported once sys.path holds the repo root)
+from ich_viewer.study.export_window import window_text  # noqa: E402  (imported once sys.path holds the repo root)
+from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, Window  # noqa: E402  (imported once sys.path holds the repo root)
+from tests.factories.images import render_export  # noqa: E402  (imported once sys.path holds the repo root)
 
 HU_SUBSET_WINDOWS = (Window(40, 80), Window(50, 150), Window(35, 250), Window(60, 100),
                      Window(30, 200), Window(40, 120), Window(80, 200), Window(50, 400))

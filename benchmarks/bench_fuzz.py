@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.fuzzing import run_fuzz  # noqa: E402
+from tests.fuzzing import run_fuzz  # noqa: E402  (imported once sys.path holds the repo root)
 
 
 def main() -> None:

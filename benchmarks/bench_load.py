@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.factories.dicom
 
-from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless  # noqa: E402
+from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless  # noqa: E402  (imported once sys.path holds the repo root)
 
-from ich_viewer.study.loader import open_study  # noqa: E402
+from ich_viewer.study.loader import open_study  # noqa: E402  (imported once sys.path holds the repo root)
 
 ROWS = COLS = 512
 CACHE = Path(tempfile.gettempdir()) / "ich_viewer_bench"

@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.factories.synthetic_ct
 
-from tests.factories.synthetic_ct import fake_segmentation, hematoma_phantom, memory_dicom_study  # noqa: E402
+from tests.factories.synthetic_ct import fake_segmentation, hematoma_phantom, memory_dicom_study  # noqa: E402  (imported once sys.path holds the repo root)
 
 GOAL_SECONDS = 2.0
 GOAL_MB = 3.0

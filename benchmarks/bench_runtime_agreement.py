@@ -11,7 +11,7 @@ For each fold k of models/cv_folds.json, with the fold network models/ich_unet25
 (its manifest beside it) and the CT-ICH data ($ICH_DATA/ct-ich, default ../shared/data):
 
 - LiteRT int8: the fold network converted by TFLiteConverter to a full-integer model (every op
-  int8, float32 input and output; ich_viewer/segmentation/litert_runtime.py), calibrated on
+  int8, float32 input and output; benchmarks/litert_runtime.py), calibrated on
   slices of that fold's TRAINING patients only, made by the engine's own preprocessing
   (study_of, study_square, study_views, network_batch): every training patient gives the slice
   (j + 0.5) / 82 of the way through its scan, j its place in patient order (so the heights step
@@ -115,7 +115,8 @@ class LiteRTEngine(MeasuredEngine):
     def load(self):
         if self.info is not None:
             return self.info
-        from ich_viewer.segmentation.litert_runtime import LiteRTForward
+        from litert_runtime import LiteRTForward
+
         from ich_viewer.segmentation.model_file import read_manifest
         from ich_viewer.segmentation.result import ModelInfo
 
@@ -220,8 +221,8 @@ class Calibration:
 def convert_fold(fold: int, training, calibration: Calibration, folder: Path) -> tuple[Path, str]:
     """The fold network as LiteRT int8, calibrated on its training patients; (file, a line saying how)."""
     import keras
+    from litert_runtime import convert_int8
 
-    from ich_viewer.segmentation.litert_runtime import convert_int8
     from ich_viewer.segmentation.model_file import read_manifest, shipped_network_path
 
     path = shipped_network_path(f"fold{fold}")

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ich_viewer.analysis.geometry import MM3_PER_ML, longest_axes_mm, solidity, voxel_ml
+from ich_viewer.analysis.geometry import MM3_PER_ML, longest_axes_mm, max_thickness_mm, solidity, voxel_ml
 from ich_viewer.segmentation.postprocessing import label_lesions
 
 LESION_CONNECTIVITY = 26
@@ -59,6 +59,7 @@ class Lesion:
     abc2_axes_mm: tuple[float, float, float] | None = None  # (A, B, C)
     abc2_note: str | None = None  # why there is no ABC/2 (not valid, or no volume)
     solidity: float = 1.0
+    max_thickness_mm: float | None = None  # in-plane, where it is thickest (geometry.max_thickness_mm)
 
     @property
     def abc2_valid(self) -> bool:
@@ -79,6 +80,7 @@ class Lesion:
             "abc2_axes_mm": list(self.abc2_axes_mm) if self.abc2_axes_mm else None,
             "abc2_note": self.abc2_note,
             "solidity": round(self.solidity, 3),
+            "max_thickness_mm": self.max_thickness_mm,
         }
 
 
@@ -145,13 +147,14 @@ def _measure(component: np.ndarray, box: tuple[slice, ...], context: LesionConte
     if context.hu_voxels is not None:
         lesion["mean_hu"] = float(context.hu_voxels[box][component].mean())
     if context.spacing_mm is not None:
-        lesion.update(_physical(lesion, largest, context))
+        lesion.update(_physical(lesion, component, largest, context))
     return Lesion(**lesion)
 
 
-def _physical(lesion: dict, largest_slice: np.ndarray, context: LesionContext) -> dict:
+def _physical(lesion: dict, component: np.ndarray, largest_slice: np.ndarray, context: LesionContext) -> dict:
     dz, dy, dx = context.spacing_mm
-    figures: dict[str, Any] = {"largest_area_cm2": lesion["largest_area_px"] * dy * dx / 100.0}
+    figures: dict[str, Any] = {"largest_area_cm2": lesion["largest_area_px"] * dy * dx / 100.0,
+                               "max_thickness_mm": max_thickness_mm(component, (dy, dx))}
     if not context.volumes_measured:
         figures["abc2_note"] = context.volume_note
         return figures

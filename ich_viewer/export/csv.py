@@ -61,8 +61,8 @@ def export_findings_csv(
 
 
 LESION_COLUMNS = ("lesion", "side", "first_slice_label", "last_slice_label", "n_slices", "voxels",
-                  "volume_ml", "largest_area_cm2", "largest_area_slice_label", "mean_hu", "abc2_ml",
-                  "abc2_a_mm", "abc2_b_mm", "abc2_c_mm", "abc2_note")
+                  "volume_ml", "largest_area_cm2", "largest_area_slice_label", "max_thickness_mm", "mean_hu",
+                  "abc2_ml", "abc2_a_mm", "abc2_b_mm", "abc2_c_mm", "abc2_note")
 
 
 def _lesion_row(study: Study, lesion) -> list:
@@ -71,7 +71,7 @@ def _lesion_row(study: Study, lesion) -> list:
     return [lesion.number, lesion.side or "", labels[lesion.slices[0]], labels[lesion.slices[-1]],
             len(lesion.slices), lesion.voxel_count, _number(lesion.volume_ml, 4),
             _number(lesion.largest_area_cm2, 4), labels[lesion.largest_area_slice],
-            _number(lesion.mean_hu, 1), _number(lesion.abc2_ml, 4), *(_number(a, 2) for a in axes),
+            _number(lesion.max_thickness_mm, 1), _number(lesion.mean_hu, 1), _number(lesion.abc2_ml, 4), *(_number(a, 2) for a in axes),
             lesion.abc2_note or ""]
 
 

@@ -129,6 +129,11 @@ def lesion_area_text(lesion: Lesion) -> str:
     return format_cm2(lesion.largest_area_cm2)
 
 
+def lesion_thickness_text(lesion: Lesion) -> str:
+    """The greatest in-plane thickness ('12 mm'), or a dash without the pixel spacing."""
+    return "—" if lesion.max_thickness_mm is None else f"{lesion.max_thickness_mm:.0f} mm"
+
+
 def lesion_hu_text(lesion: Lesion) -> str:
     return "—" if lesion.mean_hu is None else f"{lesion.mean_hu:.0f} HU"
 
@@ -148,9 +153,10 @@ def lesion_slices_text(study: Study, lesion: Lesion) -> str:
 
 
 def lesion_summary(study: Study, lesion: Lesion) -> str:
-    """One line per lesion for a list: number, side, slices, volume, ABC/2."""
+    """One line per lesion for a list: number, side, slices, volume, area, thickness, ABC/2."""
     return (f"{lesion.number}. {lesion_location(lesion)}, slices {lesion_slices_text(study, lesion)}: "
-            f"{lesion_volume_text(lesion)}, largest {lesion_area_text(lesion)}; ABC/2 {lesion_abc2_text(lesion)}")
+            f"{lesion_volume_text(lesion)}, largest {lesion_area_text(lesion)}, thickest "
+            f"{lesion_thickness_text(lesion)}; ABC/2 {lesion_abc2_text(lesion)}")
 
 
 def largest_area_text(study: Study, findings: HemorrhageFindings) -> str:

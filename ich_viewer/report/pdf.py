@@ -323,8 +323,8 @@ def _summary(report: _Report) -> list:
     ]
 
 
-LESION_COLUMNS = ("#", "Side", "Slices", "Volume", "Largest area", "Mean HU", "ABC/2")
-LESION_WIDTHS = (7 * mm, 17 * mm, 22 * mm, 19 * mm, 22 * mm, 17 * mm)
+LESION_COLUMNS = ("#", "Side", "Slices", "Volume", "Largest area", "Thickest", "Mean HU", "ABC/2")
+LESION_WIDTHS = (7 * mm, 17 * mm, 20 * mm, 18 * mm, 20 * mm, 15 * mm, 15 * mm)
 
 
 def _lesion_table(report: _Report) -> list:
@@ -337,7 +337,8 @@ def _lesion_table(report: _Report) -> list:
     for lesion in lesions:
         rows.append([_text(value, cell) for value in (
             str(lesion.number), fmt.lesion_location(lesion), fmt.lesion_slices_text(study, lesion),
-            fmt.lesion_volume_text(lesion), fmt.lesion_area_text(lesion), fmt.lesion_hu_text(lesion),
+            fmt.lesion_volume_text(lesion), fmt.lesion_area_text(lesion), fmt.lesion_thickness_text(lesion),
+            fmt.lesion_hu_text(lesion),
             fmt.lesion_abc2_text(lesion))])
     widths = [*LESION_WIDTHS, CONTENT_WIDTH - sum(LESION_WIDTHS)]
     table = _table(rows, widths, ("VALIGN", (0, 0), (-1, -1), "TOP"),

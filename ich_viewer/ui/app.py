@@ -8,6 +8,9 @@ prints one line at the first paint of a slice and quits:
     first_paint_s=<seconds> tensorflow_imported=<bool>
 With ICH_VIEWER_BENCH_WAIT_FOR_FINDINGS=1 as well, it goes on until the
 model's findings are on screen and prints `findings_s=<seconds>` first.
+With ICH_VIEWER_BENCH_OPEN_SAMPLE_AFTER_S=<s>, the sample is opened only after
+that long with no study (the reader in the file dialog; the model warms up
+meanwhile), and `opened_s=<seconds>` is printed when it is.
 Seconds are counted from ICH_VIEWER_BENCH_T0 (a time.time() stamp taken by
 the parent just before it started this process) when given, else from
 interpreter start as far as this process can tell.
@@ -32,6 +35,7 @@ from ich_viewer.ui.settings import APPLICATION, ORGANIZATION
 BENCH_EXIT_ENV = "ICH_VIEWER_BENCH_EXIT_AFTER_FIRST_PAINT"
 BENCH_T0_ENV = "ICH_VIEWER_BENCH_T0"
 BENCH_FINDINGS_ENV = "ICH_VIEWER_BENCH_WAIT_FOR_FINDINGS"
+BENCH_OPEN_AFTER_ENV = "ICH_VIEWER_BENCH_OPEN_SAMPLE_AFTER_S"
 SAMPLE_PATIENT = "066"
 
 
@@ -57,10 +61,18 @@ def run_viewer(path: str | None = None, sample: bool = False) -> int:
     """The `view` command: show the window, then open PATH or the sample study."""
     app = make_application()
     start_session_log()  # after the application is named: the user data folder is named after it
-    window = start_viewer(path, sample)
+    open_after = os.environ.get(BENCH_OPEN_AFTER_ENV)
+    window = start_viewer(path, sample and not open_after)
     if os.environ.get(BENCH_EXIT_ENV):
         _FirstPaintProbe(window, app)
+    if open_after:
+        QTimer.singleShot(round(1000 * float(open_after)), lambda: _open_sample_late(window))
     return app.exec()
+
+
+def _open_sample_late(window: MainWindow) -> None:
+    print(f"opened_s={time.time() - _process_start():.3f}", flush=True)
+    window.open_study(sample_study_path(), ask_spacing=False)
 
 
 def start_viewer(path: str | None = None, sample: bool = False) -> MainWindow:

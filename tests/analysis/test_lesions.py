@@ -135,3 +135,15 @@ def test_side_is_told_only_with_a_known_orientation():
     right = find_lesions(mask, LesionContext((5.0, 1.0, 1.0), hu_voxels=hu, columns_to_patient_left=False))
     assert unknown[0].side is None and left[0].side == "left" and right[0].side == "right"
     assert left[0].mean_hu == pytest.approx(30.0)
+
+
+@pytest.mark.parametrize("thickness_mm", [4.0, 9.5, 15.0])
+def test_the_thickest_part_of_a_crescent_collection_is_measured_across_it(thickness_mm):
+    """A subdural-like crescent: a ring segment of known radial width, on 0.45 x 0.5 mm pixels."""
+    dy, dx = 0.45, 0.5
+    yy, xx = np.mgrid[:400, :400]
+    r = np.hypot((yy - 200) * dy, (xx - 200) * dx)  # mm from the centre of the head
+    crescent = (r >= 80) & (r < 80 + thickness_mm) & (xx > 230)
+    mask = np.stack([np.zeros_like(crescent), crescent, crescent & (yy < 250)])
+    lesion, = find_lesions(mask, LesionContext(spacing_mm=(5.0, dy, dx)))
+    assert lesion.max_thickness_mm == pytest.approx(thickness_mm, abs=0.5)

@@ -1,6 +1,6 @@
 """LiteRT (ai-edge-litert) as the network's forward pass: int8 conversion, and the interpreter as a callable.
 
-Not wired into the engine. Issue 16 keeps a faster CPU runtime only if it changes the
+Measured, not the product's runtime. Issue 16 keeps a faster CPU runtime only if it changes the
 cross-validation per-patient Dice by no more than 0.005 and no patient-level decision;
 benchmarks/bench_runtime_agreement.py measures that by putting LiteRTForward where the
 engine keeps its compiled TensorFlow graph (SegmentationEngine._forward).
