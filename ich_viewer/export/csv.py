@@ -71,7 +71,8 @@ def _lesion_row(study: Study, lesion) -> list:
     return [lesion.number, lesion.side or "", labels[lesion.slices[0]], labels[lesion.slices[-1]],
             len(lesion.slices), lesion.voxel_count, _number(lesion.volume_ml, 4),
             _number(lesion.largest_area_cm2, 4), labels[lesion.largest_area_slice],
-            _number(lesion.max_thickness_mm, 1), _number(lesion.mean_hu, 1), _number(lesion.abc2_ml, 4), *(_number(a, 2) for a in axes),
+            _number(lesion.max_thickness_mm, 1), _number(lesion.mean_hu, 1), _number(lesion.abc2_ml, 4),
+            *(_number(a, 2) for a in axes),
             lesion.abc2_note or ""]
 
 
