@@ -103,25 +103,11 @@ def _with_policy(model, policy: str):
 
 
 def _litert(files: dict, kind: str):
-    from ai_edge_litert.interpreter import Interpreter
+    from litert_runtime import LiteRTForward
 
-    interpreter = Interpreter(model_path=files[kind], num_threads=1)
-    source = interpreter.get_input_details()[0]["index"]
-    result = interpreter.get_output_details()[0]["index"]
-    shape = [None]
-
-    def predict(batch):
-        # The batch dimension is free in the converted model; a study's shorter last batch
-        # means a resize, so it is paid here as the engine would pay it.
-        if batch.shape != shape[0]:
-            interpreter.resize_tensor_input(source, batch.shape)
-            interpreter.allocate_tensors()
-            shape[0] = batch.shape
-        interpreter.set_tensor(source, batch)
-        interpreter.invoke()
-        return interpreter.get_tensor(result)[..., 0]
-
-    return predict
+    # A study's shorter last batch resizes the interpreter's tensors, paid here as the engine would.
+    forward = LiteRTForward(files[kind], num_threads=1)
+    return lambda batch: forward(batch)[..., 0]
 
 
 def _onnxruntime(files: dict):
@@ -237,10 +223,6 @@ def convert(size: int, calibration: np.ndarray, folder: Path) -> tuple[dict, dic
     forward = compiled(model, size)  # the graph the engine runs, batch dimension free
     files, failed = {"keras": str(MODEL), "size": size}, {}
 
-    def representative():
-        for i in range(len(calibration)):
-            yield [calibration[i:i + 1]]
-
     def tflite(kind, setup):
         converter = tf.lite.TFLiteConverter.from_concrete_functions([forward.get_concrete_function()], model)
         setup(converter)
@@ -252,10 +234,12 @@ def convert(size: int, calibration: np.ndarray, folder: Path) -> tuple[dict, dic
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
 
-    def int8(converter):
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]  # every op in int8
+    def int8(kind, _setup):
+        from litert_runtime import convert_int8
+
+        path = folder / f"{kind}.tflite"
+        path.write_bytes(convert_int8(model, size, [calibration]))
+        return path
 
     def onnx(_kind, _setup):
         import tf2onnx
@@ -266,7 +250,7 @@ def convert(size: int, calibration: np.ndarray, folder: Path) -> tuple[dict, dic
         return path
 
     steps = [("tflite_float32", tflite, lambda c: None), ("tflite_float16", tflite, float16),
-             ("tflite_int8", tflite, int8), ("onnx", onnx, None)]
+             ("tflite_int8", int8, None), ("onnx", onnx, None)]
     for kind, make, setup in steps:
         try:
             files[kind] = str(make(kind, setup))

@@ -19,6 +19,7 @@ from ich_viewer.analysis.findings import (
     volume_limitation,
 )
 from ich_viewer.analysis.lesions import Lesion, LesionContext, find_lesions, lesion_region
+from ich_viewer.analysis.measurements import higher_columns_side
 
 if TYPE_CHECKING:
     from ich_viewer.segmentation.result import SegmentationResult
@@ -47,9 +48,9 @@ def study_lesion_context(study: Study) -> LesionContext:
                 else "not available: pixel spacing unknown (8-bit images)")
     else:
         note = volume_limitation(study.n_slices, study.spacing_mm, _slice_steps_mm(study))
-    geometry = study.geometry
-    left = None if geometry is None else bool(geometry.orientation[0] > 0)  # LPS: +x is the patient's left
-    return LesionContext(study.spacing_mm, note, study.voxels if study.is_hu else None, left)
+    side = higher_columns_side(study.geometry)
+    return LesionContext(study.spacing_mm, note, study.voxels if study.is_hu else None,
+                         None if side is None else side == "left")
 
 
 def _slice_steps_mm(study: Study) -> np.ndarray | None:

@@ -22,7 +22,7 @@ from ich_viewer.segmentation.model_file import (
     default_model_path,
     read_manifest,
 )
-from ich_viewer.segmentation.postprocessing import clean, on_study_grid, postprocess, skull_rule
+from ich_viewer.segmentation.postprocessing import clean, on_study_grid, skull_rule
 from ich_viewer.segmentation.preprocessing import network_batch, study_square, study_views, to_study_grid
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study
@@ -150,11 +150,9 @@ class SegmentationEngine:
         than the smallest lesion are only dropped once every slice is done).
         """
         output = self.network_output(study, progress, is_cancelled, with_bone, focus, preview)
-        thresholds, square = self.manifest.thresholds, output.square
-        cleaned = clean(output.probability, output.brain, output.bone, thresholds)
+        cleaned, square = clean(output.probability, output.brain, output.bone, self.manifest.thresholds), output.square
         del output  # the network's views are not needed on the study's grid: a long series' peak drops
-        prob, mask, scores = on_study_grid(cleaned, study.voxels.shape[1:], thresholds, square)
-        return SegmentationResult(prob, mask, scores, self.info, self.device)
+        return self._on_study_grid(cleaned, square, study.voxels.shape[1:], self.manifest.thresholds)
 
     def network_output(self, study: Study, progress: Callable[[int, int], None] | None = None,
                        is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True,
@@ -193,8 +191,12 @@ class SegmentationEngine:
                   thresholds: Thresholds | None = None) -> SegmentationResult:
         """The mask, slice scores and decision from the network's output (the manifest's thresholds)."""
         thresholds = thresholds or self.manifest.thresholds
-        prob, mask, scores = postprocess(output.probability, output.brain, output.bone, study_shape_yx, thresholds,
-                                         output.square)
+        cleaned = clean(output.probability, output.brain, output.bone, thresholds)
+        return self._on_study_grid(cleaned, output.square, study_shape_yx, thresholds)
+
+    def _on_study_grid(self, cleaned: np.ndarray, square: Square | None, study_shape_yx: tuple[int, int],
+                       thresholds: Thresholds) -> SegmentationResult:
+        prob, mask, scores = on_study_grid(cleaned, study_shape_yx, thresholds, square)
         return SegmentationResult(prob, mask, scores, self.info, self.device)
 
     def _predict(self, batch: np.ndarray) -> np.ndarray:

@@ -728,11 +728,11 @@ class MainWindow(QMainWindow):
         self.findings_changed.emit(review.findings)
 
     def _update_actions(self) -> None:
-        menus.enable(self.actions_by_name, self._need_met)
+        menus.enable(self.actions_by_name, self._needs_met())
         if self.review is None:
             self.setWindowModified(False)
 
-    def _need_met(self, need: Needs) -> bool:
+    def _needs_met(self) -> dict[Needs, bool]:
         study, review = self.study, self.review
         return {
             Needs.NOTHING: True,
@@ -743,7 +743,7 @@ class MainWindow(QMainWindow):
             Needs.UNDO: review is not None and review.editor.can_undo,
             Needs.REDO: review is not None and review.editor.can_redo,
             Needs.EDITS: review is not None and review.edited,
-        }[need]
+        }
 
     def toggle_heat_map(self) -> None:
         overlays = self.slice_view.overlays

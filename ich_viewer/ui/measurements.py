@@ -71,29 +71,32 @@ class MeasurementLayer(QObject):
                 for m in self.measurements]
 
     def replace_all(self, measurements: list[Measurement]) -> None:
-        """Show these instead (edits restored from the autosave bring their measurements)."""
-        self.clear()
-        for m in measurements:
-            self.add(m)
+        """Show these instead (edits restored from the autosave bring their measurements); one change."""
+        self._replace(list(measurements))
 
     def add(self, measurement: Measurement) -> None:
-        self.measurements.append(measurement)
-        self._items.append(self._draw(measurement))
+        self._replace([*self.measurements, measurement])
+
+    def delete(self, index: int) -> None:
+        if 0 <= index < len(self.measurements):
+            self._replace(self.measurements[:index] + self.measurements[index + 1:])
+
+    def clear(self) -> None:
+        if self.measurements:
+            self._replace([])
+
+    def _replace(self, measurements: list[Measurement]) -> None:
+        """Redraw what changed and tell the listeners once (each change is one autosave)."""
+        kept = {id(m): items for m, items in zip(self.measurements, self._items)}
+        staying = {id(m) for m in measurements}
+        for m, items in zip(self.measurements, self._items):
+            if id(m) not in staying:
+                _remove(items)
+        self._items = [kept.get(id(m)) or self._draw(m) for m in measurements]
+        self.measurements = measurements
         self._label_items()
         self._show_slice(self._view.slice_index)
         self.changed.emit()
-
-    def delete(self, index: int) -> None:
-        if not 0 <= index < len(self.measurements):
-            return
-        del self.measurements[index]
-        _remove(self._items.pop(index))
-        self._label_items()
-        self.changed.emit()
-
-    def clear(self) -> None:
-        while self.measurements:
-            self.delete(len(self.measurements) - 1)
 
     # -- drawing -------------------------------------------------------------------------
     def _draw(self, m: Measurement) -> tuple:
@@ -139,13 +142,8 @@ class MeasurementLayer(QObject):
         pending = self._pending_midline()
         if pending is None:
             return
-        index = self.measurements.index(pending)
-        self.measurements[index] = replace(pending, point=(at.x(), at.y()))
-        _remove(self._items[index])
-        self._items[index] = self._draw(self.measurements[index])
-        self._label_items()
-        self._show_slice(self._view.slice_index)
-        self.changed.emit()
+        marked = replace(pending, point=(at.x(), at.y()))
+        self._replace([marked if m is pending else m for m in self.measurements])
 
     def _pending_midline(self) -> Measurement | None:
         z = self._view.slice_index

@@ -62,10 +62,9 @@ def build_toolbar(toolbar: QToolBar, actions: dict[str, QAction], widgets: dict[
             toolbar.addAction(actions[item])
 
 
-def enable(actions: dict[str, QAction], met: Callable[[Needs], bool]) -> None:
-    """Enable each action whose need is met (met(need) says whether it is, now)."""
-    state = {need: met(need) for need in Needs}
+def enable(actions: dict[str, QAction], met: dict[Needs, bool]) -> None:
+    """Enable each action whose need is met now (met: every Needs, met or not)."""
     for row in ACTIONS:
-        actions[row.name].setEnabled(state[row.needs])
+        actions[row.name].setEnabled(met[row.needs])
 
 
