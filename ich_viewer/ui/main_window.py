@@ -270,6 +270,7 @@ class MainWindow(QMainWindow):
         self.three_views = ThreeViewLayout(self.slice_view, self.slice_bar,
                                            lambda: None if self.review is None else self.review.mask)
         self.findings_changed.connect(self.three_views.refresh_mask)  # after each edit of the mask
+        self.three_views.layout_changed.connect(lambda three: setattr(self.settings, "three_views", three))
         self.setCentralWidget(self.three_views)
 
     def _build_status_bar(self) -> None:
@@ -910,6 +911,7 @@ class MainWindow(QMainWindow):
         overlays.set_contour(contour)
         self.slice_view.annotations.set_anonymise(self.settings.anonymise_screen)
         self.slice_view.left_drag_window = self.settings.left_drag_window
+        self.three_views.set_three_views(self.settings.three_views)
         if not self.settings.restore_window(self):
             self.resize(*DEFAULT_SIZE)
             self._default_dock_sizes()

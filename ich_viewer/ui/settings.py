@@ -99,6 +99,8 @@ class ViewerSettings:
                              "Hide the patient's name, ID and birth date from the on-image text (demonstrations).")
     left_drag_window = _flag("view/left_drag_window", False,
                              "Left-drag sets the window (Weasis/Horos) instead of panning.")
+    three_views = _flag("view/three_views", False,
+                        "The axial view with its coronal and sagittal reformats, instead of the axial alone.")
 
     # -- segmentation and editing ------------------------------------------------------
     auto_segment = _flag("segmentation/auto", True,

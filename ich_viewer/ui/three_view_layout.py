@@ -129,7 +129,7 @@ class ThreeViewLayout(QWidget):
             return
         self._three = three
         if three:
-            width = max(self.splitter.width(), 2)
+            width = max(self.splitter.width(), 1000)  # not yet laid out: the shares are what counts
             self.splitter.setSizes([round(width * AXIAL_SHARE), width - round(width * AXIAL_SHARE)])
         self.reformats.setVisible(three)
         for line in self.axial_lines.values():

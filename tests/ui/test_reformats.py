@@ -21,7 +21,9 @@ from ich_viewer.analysis.planes import (
     slices_ascend_to_head,
 )
 from ich_viewer.study.model import DicomGeometry
+from ich_viewer.ui.main_window import MainWindow
 from ich_viewer.ui.overlay import MODEL_LAYER
+from ich_viewer.ui.settings import ViewerSettings
 from tests.factories.viewer_studies import N_COLUMNS, N_ROWS, N_SLICES, known_mask, make_display_study, make_hu_study
 from tests.ui.ui_support import mouse_drag, send_mouse, wheel
 
@@ -108,6 +110,18 @@ def test_the_layout_switch_shows_and_hides_the_reformats(qtbot, hu_window):
     assert not layout.coronal.isVisible() and not layout.sagittal.isVisible()
     assert not any(line.isVisible() for line in layout.axial_lines.values())
     assert hu_window.slice_view.isVisible()
+
+
+def test_the_layout_is_remembered_for_the_next_start(qtbot, hu_window):
+    qtbot.keyClick(hu_window, Qt.Key.Key_L)
+    again = MainWindow(ViewerSettings())
+    qtbot.addWidget(again)
+    assert again.three_views.three_views
+    again.show_study(make_hu_study())
+    again.show()
+    qtbot.waitUntil(lambda: again.three_views.coronal.image_item.sceneBoundingRect().width() > 0)
+    axial, reformats = again.three_views.splitter.sizes()
+    assert axial > reformats > 0
 
 
 def test_a_click_in_the_axial_view_puts_all_three_on_the_same_patient_point(qtbot, window):
