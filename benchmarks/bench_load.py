@@ -121,6 +121,26 @@ def main() -> None:
     bench("uncompressed", args.slices, args.runs)
     if not args.no_j2k:
         bench("jpeg2000", args.slices, max(1, min(args.runs, 3)))  # ~8 s a load on 1 core
+        on_cores_against_one(cached_series("jpeg2000", args.slices), args.runs)
+
+
+def on_cores_against_one(folder: Path, runs: int) -> None:
+    """JPEG 2000 loads with the decoding workers and in this process alone, alternating (same run).
+    Goal (issue 16): 300 slices <= 2.2 s."""
+    from ich_viewer.study import parallel
+
+    parallel_map = parallel.map_in_order
+    open_study(folder)  # the workers start once per program: not counted
+    timed = {"every core": [], "one core": []}
+    for _ in range(runs):
+        for label, mapper in (("every core", parallel_map), ("one core", lambda f, items: map(f, items))):
+            parallel.map_in_order = mapper
+            timed[label] += time_loads(folder, 1)
+    parallel.map_in_order = parallel_map
+    every, one = (statistics.median(timed[k]) for k in ("every core", "one core"))
+    print(f"jpeg2000 decoding: {parallel.worker_count()} worker(s) beside this process: median {every:.2f} s, "
+          f"this process alone {one:.2f} s ({one / every:.2f}x); goal <= 2.2 s for 300 slices: "
+          f"{'PASS' if every <= 2.2 else 'FAIL'}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""Does a faster CPU runtime change the cross-validation? The fold networks under LiteRT int8 and TF bf16 (issue 16).
+"""Does another CPU runtime change the cross-validation? The fold networks under ONNX Runtime (what ships),
+LiteRT int8 and TF bf16, against TensorFlow (issue 16).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_runtime_agreement.py [--folds 0,1,2,3,4]
+        [--runtimes tf,onnx,bf16,int8]
 
 Issue 16 keeps the fastest CPU runtime only if it changes the cross-validation per-patient
 Dice by no more than 0.005 and changes no patient-level decision. benchmarks/bench_runtimes.py
@@ -19,23 +21,24 @@ For each fold k of models/cv_folds.json, with the fold network models/ich_unet25
   its middle slice marked in hemorrhage_diagnosis.csv; 91-94 slices a fold;
 - TF bf16 grappler: the same engine with grappler's auto_mixed_precision_onednn_bfloat16
   rewrite of its graph (set before the first function is traced; it applies to the process);
-- TensorFlow as the engine runs it (the reference, "TF").
+- ONNX Runtime: the engine as it ships, running the fold network's ONNX export (its manifest lists it);
+- TensorFlow as the engine runs a network without an export (the reference, "TF").
 
 Every held-out patient of the fold goes through the engine's whole pipeline, as the evaluation
 runs it: ich_viewer.training.evaluate.scan_patient (the engine's network_output: preprocessing,
 batches of 8) and outcome_of (the engine's interpret: the manifest's thresholds, skull rule,
 minimum lesion size, the study-level decision; Dice against the radiologists' mask). Only the
-forward pass differs: the engine keeps its network as self._forward (the compiled TensorFlow
-graph, batch -> (n, S, S, 1)), which _predict calls; MeasuredEngine (a subclass, defined here)
-loads as the engine does and then puts a timed wrapper around it, and for LiteRT, LiteRTEngine
-sets self._forward to a LiteRT interpreter instead of loading Keras at all. engine.py is unchanged.
+forward pass differs: the engine keeps its network as self._network (batch -> (n, S, S)), which
+_predict calls; MeasuredEngine (a subclass, defined here) loads as the engine does in the runtime
+asked for and then puts a timed wrapper around it, and for LiteRT, LiteRTEngine sets
+self._network to a LiteRT interpreter instead of loading Keras at all. engine.py is unchanged.
 Lesions are counted as the findings list them (analysis.lesions.find_lesions on the final mask).
 
 Each runtime lives in its own process (the grappler option is process-wide; LiteRT's process
 imports no TensorFlow), all with one thread (OMP, TensorFlow, LiteRT, OpenCV), and only one of
 them works at a time. Patient by patient, each runtime segments the patient in turn, the order
 rotating, so slow phases of the shared machine hit all of them alike. Timed: the forward pass
-(the calls of self._forward, after the engine's warm-up) and the whole pipeline per patient;
+(the calls of self._network, after the engine's warm-up) and the whole pipeline per patient;
 ms per slice is the median over the patients, "x TF" the median of the per-patient ratios.
 """
 
@@ -62,12 +65,15 @@ import numpy as np  # noqa: E402 - after the thread settings
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ich_viewer.segmentation.engine import SegmentationEngine  # noqa: E402 - after the thread settings
+from ich_viewer.segmentation import runtimes  # noqa: E402 - after the thread settings
+from ich_viewer.segmentation.engine import SegmentationEngine  # noqa: E402
 
 TF = "TensorFlow (engine)"
+ORT = "ONNX Runtime (engine)"
 BF16 = "TF bf16 grappler"
 INT8 = "LiteRT int8"
-RUNTIMES = (TF, BF16, INT8)
+RUNTIMES = (TF, ORT, BF16, INT8)
+SHORT_NAMES = {"tf": TF, "onnx": ORT, "bf16": BF16, "int8": INT8}
 DICE_TOLERANCE = 0.005  # issue 16
 
 
@@ -88,16 +94,16 @@ class MeasuredEngine(SegmentationEngine):
     """The engine as shipped (CPU, as evaluate.fold_engines makes it); its forward pass timed,
     its last interpretation kept (for the lesion count and the mask)."""
 
-    def __init__(self, model_path: Path):
-        super().__init__(model_path, force_cpu=True)
+    def __init__(self, model_path: Path, runtime: str = runtimes.TENSORFLOW):
+        super().__init__(model_path, force_cpu=True, runtime=runtime)
         self.forward_seconds = 0.0
         self.last_result = None
 
     def load(self):
         fresh = self.info is None
-        info = super().load()  # manifest and sha256, Keras, the compiled graph, the warm-up
+        info = super().load()  # manifest and sha256, the network in its runtime, the warm-up
         if fresh:
-            self._forward = _timed(self._forward, self)
+            self._network = _timed(self._network, self)
         return info
 
     def interpret(self, output, study_shape_yx, thresholds=None):
@@ -123,13 +129,14 @@ class LiteRTEngine(MeasuredEngine):
         # What SegmentationEngine.load does, with the interpreter in place of Keras and its graph.
         manifest = read_manifest(self.model_path)  # also checks the Keras weights' sha256
         self.device = "CPU"
-        self._forward = LiteRTForward(self.tflite_path, num_threads=1)
+        interpreter = LiteRTForward(self.tflite_path, num_threads=1)
+        self._network = lambda batch: interpreter(batch)[..., 0]
         self.manifest = manifest
         spec = manifest.input
         self.info = ModelInfo(manifest.name, manifest.version, manifest.sha256, manifest.thresholds.mask,
                               manifest.thresholds.detection, spec.describe(), self.model_path.stem)
         self._predict(np.zeros((1, spec.size, spec.size, spec.channels), np.float32))  # the warm-up
-        self._forward = _timed(self._forward, self)
+        self._network = _timed(self._network, self)
         return self.info
 
 
@@ -138,7 +145,7 @@ def _start_runtime(name: str) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # the skull rule and the resampling
-    if name == INT8:
+    if name in (INT8, ORT):
         return
     import tensorflow as tf
 
@@ -170,7 +177,8 @@ def serve(name: str, data: str, connection) -> None:
             if message[0] == "fold":
                 fold, tflite = message[1], message[2]
                 path = shipped_network_path(f"fold{fold}")
-                engine = LiteRTEngine(path, Path(tflite)) if name == INT8 else MeasuredEngine(path)
+                engine = LiteRTEngine(path, Path(tflite)) if name == INT8 else \
+                    MeasuredEngine(path, runtimes.ONNXRUNTIME if name == ORT else runtimes.TENSORFLOW)
                 start = time.perf_counter()
                 engine.load()
                 connection.send(time.perf_counter() - start)
@@ -302,7 +310,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="CT-ICH folder (default: $ICH_DATA/ct-ich)")
     parser.add_argument("--limit", type=int, default=None,
                         help="only the first LIMIT held-out patients of each fold (a quick check)")
+    parser.add_argument("--runtimes", default="tf,onnx,bf16,int8",
+                        help="comma-separated, of tf (always), onnx, bf16, int8 (default: all)")
     args = parser.parse_args()
+    chosen = {TF, *(SHORT_NAMES[n.strip()] for n in args.runtimes.split(",") if n.strip())}
     chosen_folds = [int(f) for f in args.folds.split(",") if f.strip()]
 
     from ich_viewer import paths
@@ -326,8 +337,9 @@ def main() -> None:
     calibration = Calibration(patients, spec)
 
     context = multiprocessing.get_context("spawn")
-    workers, failed = {}, {}
-    for name in RUNTIMES:
+    workers = {}
+    failed = {name: "not asked for (--runtimes)" for name in RUNTIMES if name not in chosen}
+    for name in (name for name in RUNTIMES if name in chosen):
         ours, theirs = context.Pipe()
         process = context.Process(target=serve, args=(name, str(data), theirs), daemon=True)
         process.start()

@@ -1,4 +1,4 @@
-"""Inference time per slice of the shipped network under other runtimes, against TensorFlow as the engine runs it.
+"""Inference time per slice of the shipped network under other runtimes, against TensorFlow as the engine ran it.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_runtimes.py [--rounds 5] [--cold-repeats 3]
 
@@ -7,14 +7,17 @@ network that does not convert, is reported and left out.)
 
 The network is models/ich_unet25d_final.keras at its manifest's input size and channels. Runtimes:
 
-- TensorFlow as the engine runs it: engine.compiled(), float32 (the reference, "TF" below);
+- TensorFlow as the engine ran it before ONNX Runtime (and still runs a network without an ONNX
+  export): runtimes.compiled(), float32 (the reference, "TF" below);
+- TensorFlow with XLA: the same graph with jit_compile=True, float32;
 - TensorFlow in bfloat16 on oneDNN (AVX512-BF16 / AMX), three ways: grappler's
   auto_mixed_precision_onednn_bfloat16 rewrite of the same graph; the network rebuilt with
   Keras's mixed_bfloat16 policy and the same weights; oneDNN's ONEDNN_DEFAULT_FPMATH_MODE=BF16,
   which lets its float32 convolutions compute in bfloat16;
 - LiteRT (ai-edge-litert) on TFLiteConverter output: float32, float16 weights, and int8
   (full-integer, float input and output), calibrated on real slices;
-- ONNX Runtime on tf2onnx output (float32).
+- ONNX Runtime (float32) on the shipped export, models/ich_unet25d_final.onnx, through the
+  engine's own session (runtimes.OnnxNetwork): what the engine runs now.
 
 Input: real CT-ICH slices through the engine's own preprocessing (study_square, study_views,
 network_batch), in the engine's batches of 8. Timed: the first 30 slices of a fold-0 patient
@@ -66,7 +69,7 @@ CALIBRATION_SLICES_PER_PATIENT = 8
 
 # --- the runtimes: each loader runs in the runtime's own process and returns batch -> (n, S, S) ---
 
-def _tensorflow(files: dict, bf16: str | None = None):
+def _tensorflow(files: dict, bf16: str | None = None, xla: bool = False):
     if bf16 == "fpmath":
         # Read by oneDNN when TensorFlow loads it: its float32 convolutions may then compute in bfloat16.
         os.environ["ONEDNN_DEFAULT_FPMATH_MODE"] = "BF16"
@@ -79,13 +82,21 @@ def _tensorflow(files: dict, bf16: str | None = None):
         tf.config.optimizer.set_experimental_options({"auto_mixed_precision_onednn_bfloat16": True})
     import keras
 
-    from ich_viewer.segmentation.engine import compiled
+    from ich_viewer.segmentation.runtimes import compiled
 
     model = keras.models.load_model(files["keras"], compile=False)
     if bf16 == "keras":
         model = _with_policy(model, "mixed_bfloat16")
-    forward = compiled(model, files["size"])
+    forward = _xla_compiled(model, files["size"]) if xla else compiled(model, files["size"])
     return lambda batch: np.asarray(forward(batch))[..., 0]
+
+
+def _xla_compiled(model, size: int):
+    """The engine's graph, compiled by XLA (fuses the network's ops into its own CPU kernels)."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((None, size, size, model.input_shape[-1]), tf.float32)
+    return tf.function(lambda batch: model(batch, training=False), input_signature=[spec], jit_compile=True)
 
 
 def _with_policy(model, policy: str):
@@ -111,28 +122,24 @@ def _litert(files: dict, kind: str):
 
 
 def _onnxruntime(files: dict):
-    import onnxruntime as ort
+    from ich_viewer.segmentation.runtimes import OnnxNetwork
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(files["onnx"], options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return lambda batch: session.run(None, {name: batch})[0][..., 0]
+    return OnnxNetwork(Path(files["onnx"]), force_cpu=True)  # one thread: OMP_NUM_THREADS, set above
 
 
-TF = "TensorFlow (engine)"
+TF = "TensorFlow (before)"
+SHIPS = "ONNX Runtime float32"  # what the engine runs (runtimes.OnnxNetwork)
 # name: (loader, the converted file it needs, the package that runs it)
 RUNTIMES = {
     TF: (_tensorflow, "keras", "tensorflow"),
+    "TF XLA (jit_compile)": (lambda f: _tensorflow(f, xla=True), "keras", "tensorflow"),
     "TF bf16 grappler": (lambda f: _tensorflow(f, "grappler"), "keras", "tensorflow"),
     "TF bf16 Keras policy": (lambda f: _tensorflow(f, "keras"), "keras", "tensorflow"),
     "TF bf16 oneDNN fpmath": (lambda f: _tensorflow(f, "fpmath"), "keras", "tensorflow"),
     "LiteRT float32": (lambda f: _litert(f, "tflite_float32"), "tflite_float32", "ai_edge_litert"),
     "LiteRT float16": (lambda f: _litert(f, "tflite_float16"), "tflite_float16", "ai_edge_litert"),
     "LiteRT int8": (lambda f: _litert(f, "tflite_int8"), "tflite_int8", "ai_edge_litert"),
-    "ONNX Runtime float32": (_onnxruntime, "onnx", "onnxruntime"),
+    SHIPS: (_onnxruntime, "onnx", "onnxruntime"),
 }
 
 
@@ -217,7 +224,7 @@ def convert(size: int, calibration: np.ndarray, folder: Path) -> tuple[dict, dic
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
-    from ich_viewer.segmentation.engine import compiled
+    from ich_viewer.segmentation.runtimes import compiled
 
     model = keras.models.load_model(MODEL, compile=False)
     forward = compiled(model, size)  # the graph the engine runs, batch dimension free
@@ -242,12 +249,9 @@ def convert(size: int, calibration: np.ndarray, folder: Path) -> tuple[dict, dic
         return path
 
     def onnx(_kind, _setup):
-        import tf2onnx
+        from ich_viewer.segmentation.model_file import onnx_network_path, read_manifest
 
-        path = folder / "ich_unet25d.onnx"
-        tf2onnx.convert.from_function(forward, input_signature=forward.input_signature, opset=17,
-                                      output_path=str(path))
-        return path
+        return onnx_network_path(MODEL, read_manifest(MODEL))  # the shipped export, checked
 
     steps = [("tflite_float32", tflite, lambda c: None), ("tflite_float16", tflite, float16),
              ("tflite_int8", int8, None), ("onnx", onnx, None)]
@@ -331,7 +335,7 @@ def main() -> None:
             workers[name], probability[name] = (ours, process), answer
             print(f"  {name}: ready", flush=True)
         if TF not in workers:
-            raise SystemExit(f"TensorFlow as the engine runs it did not run: {failed.get(TF)}")
+            raise SystemExit(f"TensorFlow as the engine ran it did not run: {failed.get(TF)}")
 
         names = list(workers)
         ms = {name: [] for name in names}
@@ -365,10 +369,12 @@ def main() -> None:
         for kind, why in failed.items():
             print(f"{kind:24s} failed: {why}")
 
-        print(f"\nfaster than TF: {', '.join(faster) or 'none'}; cold start = fresh interpreter, import, load, "
-              f"one batch of {BATCH_SIZE} (median of {args.cold_repeats})")
+        print(f"\nfaster than TF: {', '.join(faster) or 'none'}; cold start (of those, TF and what ships) = fresh "
+              f"interpreter, import, load, one batch of {BATCH_SIZE} (median of {args.cold_repeats})")
         print(f"{'runtime':24s} {'model file MB':>13s} {'package':>15s} {'package MB':>10s} {'cold start s':>12s}")
-        for name in [TF, *faster]:
+        for name in dict.fromkeys([TF, SHIPS, *faster]):
+            if name in failed or RUNTIMES[name][1] not in files:  # did not run, or did not convert
+                continue
             kind, module = RUNTIMES[name][1], RUNTIMES[name][2]
             model_mb = Path(files[kind]).stat().st_size / 2**20
             package = package_mb(module) + (package_mb("keras") if module == "tensorflow" else 0)

@@ -17,11 +17,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from ich_viewer.segmentation.engine import compiled
 from ich_viewer.segmentation.model_file import Thresholds
 from ich_viewer.segmentation.networks import ich_unet25d, reference_unet
 from ich_viewer.segmentation.postprocessing import postprocess
 from ich_viewer.segmentation.preprocessing import N_CHANNELS, NETWORK_SIZE, network_batch, study_views
+from ich_viewer.segmentation.runtimes import compiled
 from ich_viewer.study.model import Study, Units
 from ich_viewer.training.baselines import median_seconds
 from ich_viewer.training.train import configure_tensorflow

@@ -27,7 +27,7 @@ def convert_int8(model, size: int, calibration: Iterable[np.ndarray]) -> bytes:
     """
     import tensorflow as tf
 
-    from ich_viewer.segmentation.engine import compiled
+    from ich_viewer.segmentation.runtimes import compiled
 
     forward = compiled(model, size)
     batches = [np.asarray(batch, np.float32) for batch in calibration]

@@ -10,10 +10,10 @@ bash scripts/setup.sh
 .venv/bin/pip install -q -e ".[bundle]"
 .venv/bin/pyinstaller build_installer.spec --noconfirm --log-level WARN
 bundle=dist/ich-viewer
-# TensorFlow's two libraries ship with their symbol tables, which running needs none of (752 -> 557 MB
-# for the larger). Only these are stripped: stripping every library breaks numpy's bundled OpenBLAS.
-strip --strip-unneeded "$bundle"/_internal/tensorflow/libtensorflow_cc.so.2 \
-    "$bundle"/_internal/tensorflow/libtensorflow_framework.so.2
+if [ -e "$bundle/_internal/tensorflow" ]; then
+    echo "ERROR: TensorFlow is in the bundle; build_installer.spec leaves it out (ONNX Runtime runs the networks)" >&2
+    exit 1
+fi
 echo "bundle: $(du -sm "$bundle" | cut -f1) MiB unpacked"
 du -sm "$bundle"/_internal/* | sort -rn | sed -n "1,5s/^/  largest: /p"
 

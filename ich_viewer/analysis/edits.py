@@ -29,9 +29,12 @@ def compare_masks(model_mask: np.ndarray, edited_mask: np.ndarray, spacing_mm) -
     if before.shape != after.shape:
         raise ValueError(f"edited mask shape {after.shape} differs from the model's {before.shape}")
     ml = voxel_ml(spacing_mm)
+    # Slice by slice: whole-series temporaries would each be as large as the mask.
+    added = sum(int(np.count_nonzero(a > b)) for a, b in zip(after, before))
+    removed = sum(int(np.count_nonzero(b > a)) for a, b in zip(after, before))
     return MaskEdits(
-        voxels_added=int((after & ~before).sum()),
-        voxels_removed=int((before & ~after).sum()),
+        voxels_added=added,
+        voxels_removed=removed,
         volume_before_ml=None if ml is None else int(before.sum()) * ml,
         volume_after_ml=None if ml is None else int(after.sum()) * ml,
     )

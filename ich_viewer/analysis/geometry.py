@@ -96,24 +96,25 @@ def solidity(slice_mask: np.ndarray) -> float:
     return min(area / hull_area, 1.0) if hull_area > 0 else 1.0
 
 
-def max_thickness_mm(component: np.ndarray, spacing_yx: tuple[float, float]) -> float:
-    """The greatest in-plane thickness of a (z, y, x) bool lesion, in mm: the diameter of the widest
-    disc that fits inside it on any slice, the figure neurosurgeons take for an extra-axial
-    collection (measured across the collection, wherever it is thickest).
-
-    From the largest distance d (scipy's exact Euclidean distance transform, on the pixel spacing)
-    between a lesion pixel's centre and the nearest pixel outside: the edge lies half a pixel
-    before that pixel, and the widest disc's centre may fall between pixel centres, so the width is
-    2d - 1 pixel (an odd number of pixels across) to 2d (even); 2d - half a pixel is within half a
-    pixel of it either way.
-    """
+def deepest_mm(slice_mask: np.ndarray, spacing_yx: tuple[float, float]) -> float:
+    """The largest distance, in mm, from a pixel centre of a (y, x) bool outline to the nearest pixel
+    outside it (scipy's exact Euclidean distance transform, on the pixel spacing); 0 when empty."""
     from scipy import ndimage
 
-    dy, dx = spacing_yx
-    deepest = 0.0
-    for slice_mask in component:
-        if slice_mask.any():
-            padded = np.pad(slice_mask, 1)  # a lesion touching the frame still ends there
-            deepest = max(deepest, float(ndimage.distance_transform_edt(padded, sampling=(dy, dx)).max()))
-    return max(0.0, 2.0 * deepest - 0.5 * (dy + dx) / 2)
+    if not slice_mask.any():
+        return 0.0
+    padded = np.pad(slice_mask, 1)  # a lesion touching the frame still ends there
+    return float(ndimage.distance_transform_edt(padded, sampling=spacing_yx).max())
 
+
+def thickness_mm(deepest: float, spacing_yx: tuple[float, float]) -> float:
+    """The greatest in-plane thickness of a lesion, in mm, from its deepest_mm over its slices: the
+    diameter of the widest disc that fits inside it on any slice, the figure neurosurgeons take for an
+    extra-axial collection (measured across the collection, wherever it is thickest).
+
+    The edge lies half a pixel before the nearest pixel outside, and the widest disc's centre may fall
+    between pixel centres, so the width is 2d - 1 pixel (an odd number of pixels across) to 2d
+    (even); 2d - half a pixel is within half a pixel of it either way.
+    """
+    dy, dx = spacing_yx
+    return max(0.0, 2.0 * deepest - 0.5 * (dy + dx) / 2)

@@ -19,7 +19,7 @@ Rules (stated here, quoted in the report's method section):
     layer (B less than THIN_LAYER_RATIO x A): the shapes of subdural and
     other extra-axial collections, for which the ellipsoid model fails.
 
-numpy and scipy only.
+numpy and scipy (and OpenCV, through LesionsBySlice) only.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ich_viewer.analysis.geometry import MM3_PER_ML, longest_axes_mm, max_thickness_mm, solidity, voxel_ml
-from ich_viewer.segmentation.postprocessing import label_lesions
+from ich_viewer.analysis.geometry import MM3_PER_ML, deepest_mm, longest_axes_mm, solidity, thickness_mm, voxel_ml
+from ich_viewer.segmentation.postprocessing import LesionsBySlice, label_lesions
 
 LESION_CONNECTIVITY = 26
 MIN_LESION_VOXELS = 10
@@ -59,7 +59,7 @@ class Lesion:
     abc2_axes_mm: tuple[float, float, float] | None = None  # (A, B, C)
     abc2_note: str | None = None  # why there is no ABC/2 (not valid, or no volume)
     solidity: float = 1.0
-    max_thickness_mm: float | None = None  # in-plane, where it is thickest (geometry.max_thickness_mm)
+    max_thickness_mm: float | None = None  # in-plane, where it is thickest (geometry.thickness_mm)
 
     @property
     def abc2_valid(self) -> bool:
@@ -100,18 +100,23 @@ class LesionContext:
 
 
 def find_lesions(mask: np.ndarray, context: LesionContext | None = None) -> list[Lesion]:
-    """The lesions of a mask, largest first (ties: the one starting on the earlier slice)."""
-    from scipy import ndimage
+    """The lesions of a mask, largest first (ties: the one starting on the earlier slice).
 
+    Found and measured one slice at a time (LesionsBySlice): a long series never needs labels or
+    a cut-out of a lesion as large as its grid.
+    """
     context = context or LesionContext()
-    labels, _ = label_lesions(mask)
-    measured = []
-    for label, box in enumerate(ndimage.find_objects(labels), start=1):
-        if box is None:
-            continue
-        component = labels[box] == label
-        if int(component.sum()) >= MIN_LESION_VOXELS:
-            measured.append(_measure(component, box, context))
+    found = LesionsBySlice(np.asarray(mask, bool))
+    tallies = {number: _Tally(box, int(size), context)
+               for number, (box, size) in enumerate(zip(found.boxes, found.sizes), start=1)
+               if size >= MIN_LESION_VOXELS}
+    for z in range(len(mask)):
+        on_slice = found.on_slice(z).intersection(tallies)
+        if on_slice:
+            plane = found.plane(z)
+            for number in on_slice:
+                tallies[number].add(z, plane, number)
+    measured = [tally.lesion() for tally in tallies.values()]
     measured.sort(key=lambda lesion: (-lesion.voxel_count, lesion.slices[0], lesion.seed))
     return [_numbered(lesion, n) for n, lesion in enumerate(measured, start=1)]
 
@@ -127,34 +132,61 @@ def _numbered(lesion: Lesion, number: int) -> Lesion:
     return Lesion(**{**lesion.__dict__, "number": number})
 
 
-def _measure(component: np.ndarray, box: tuple[slice, ...], context: LesionContext) -> Lesion:
-    """Figures of one component, cut out of the mask by its bounding box."""
-    z0, y0, x0 = (s.start for s in box)
-    areas = component.sum(axis=(1, 2), dtype=np.int64)
-    local_z = int(np.argmax(areas))
-    largest = component[local_z]
-    first = tuple(int(v) for v in np.argwhere(component)[0])
-    lesion = dict(
-        number=0,
-        slices=[int(z0 + z) for z in np.flatnonzero(areas)],
-        voxel_count=int(areas.sum()),
-        largest_area_px=int(areas[local_z]),
-        largest_area_slice=z0 + local_z,
-        seed=(z0 + first[0], y0 + first[1], x0 + first[2]),
-        side=_side(component, x0, context),
-        solidity=solidity(largest),
-    )
-    if context.hu_voxels is not None:
-        lesion["mean_hu"] = float(context.hu_voxels[box][component].mean())
-    if context.spacing_mm is not None:
-        lesion.update(_physical(lesion, component, largest, context))
-    return Lesion(**lesion)
+class _Tally:
+    """One lesion's figures, gathered slice by slice (in slice order) within its bounding box."""
+
+    def __init__(self, box: tuple[slice, slice, slice], voxel_count: int, context: LesionContext):
+        self.box, self.context = box, context
+        self.areas = np.zeros(box[0].stop - box[0].start, np.int64)
+        self.per_column = np.zeros(box[2].stop - box[2].start, np.int64)  # voxels in each column of the box
+        self.seed: tuple[int, int, int] | None = None  # its first voxel in (z, y, x) order
+        self.largest: np.ndarray | None = None  # its outline on its slice of largest area
+        self.deepest_mm = 0.0  # for its thickness
+        hu = context.hu_voxels
+        self.hu_values = None if hu is None else np.empty(voxel_count, hu.dtype)  # in (z, y, x) order
+
+    def add(self, z: int, plane: np.ndarray, number: int) -> None:
+        """Slice z of the lesion, from the slice's voxels numbered by lesion."""
+        _, rows, columns = self.box
+        outline = plane[rows, columns] == number
+        area, done = int(np.count_nonzero(outline)), int(self.areas.sum())
+        if self.seed is None:
+            y, x = np.unravel_index(int(np.argmax(outline)), outline.shape)
+            self.seed = (z, rows.start + int(y), columns.start + int(x))
+        if area > self.areas.max():  # the first slice of largest area
+            self.largest = outline
+        self.areas[z - self.box[0].start] = area
+        self.per_column += outline.sum(axis=0)
+        if self.hu_values is not None:
+            self.hu_values[done:done + area] = self.context.hu_voxels[z][rows, columns][outline]
+        if self.context.spacing_mm is not None:
+            self.deepest_mm = max(self.deepest_mm, deepest_mm(outline, self.context.spacing_mm[1:]))
+
+    def lesion(self) -> Lesion:
+        """The lesion's figures once all its slices are added (number 0 until the lesions are ranked)."""
+        context, z0 = self.context, self.box[0].start
+        local_z = int(np.argmax(self.areas))
+        lesion = dict(
+            number=0,
+            slices=[int(z0 + z) for z in np.flatnonzero(self.areas)],
+            voxel_count=int(self.areas.sum()),
+            largest_area_px=int(self.areas[local_z]),
+            largest_area_slice=z0 + local_z,
+            seed=self.seed,
+            side=_side(self.per_column, self.box[2].start, context),
+            solidity=solidity(self.largest),
+        )
+        if self.hu_values is not None:
+            lesion["mean_hu"] = float(self.hu_values.mean())
+        if context.spacing_mm is not None:
+            lesion.update(_physical(lesion, self.largest, self.deepest_mm, context))
+        return Lesion(**lesion)
 
 
-def _physical(lesion: dict, component: np.ndarray, largest_slice: np.ndarray, context: LesionContext) -> dict:
+def _physical(lesion: dict, largest_slice: np.ndarray, deepest: float, context: LesionContext) -> dict:
     dz, dy, dx = context.spacing_mm
     figures: dict[str, Any] = {"largest_area_cm2": lesion["largest_area_px"] * dy * dx / 100.0,
-                               "max_thickness_mm": max_thickness_mm(component, (dy, dx))}
+                               "max_thickness_mm": thickness_mm(deepest, (dy, dx))}
     if not context.volumes_measured:
         figures["abc2_note"] = context.volume_note
         return figures
@@ -177,8 +209,9 @@ def _abc2_not_valid(outline_solidity: float, a_mm: float, b_mm: float) -> str | 
     return None
 
 
-def _side(component: np.ndarray, x0: int, context: LesionContext) -> str | None:
-    """Left / right of the head's midline, from where the lesion's voxels lie across the columns.
+def _side(per_column: np.ndarray, x0: int, context: LesionContext) -> str | None:
+    """Left / right of the head's midline, from where the lesion's voxels lie across the columns
+    (per_column: its voxels in each column from x0).
 
     Only when the orientation is known (DICOM): 8-bit images do not say which
     side of the picture is the patient's left, and a wrong side is worse than none.
@@ -186,8 +219,7 @@ def _side(component: np.ndarray, x0: int, context: LesionContext) -> str | None:
     if context.columns_to_patient_left is None or context.hu_voxels is None:
         return None
     midline = _head_midline(context.hu_voxels)
-    columns = np.nonzero(component)[2] + x0
-    towards_higher = float(np.mean(columns > midline))
+    towards_higher = float(per_column[np.arange(x0, x0 + per_column.size) > midline].sum() / per_column.sum())
     if 0.2 < towards_higher < 0.8:
         return "midline"  # a fifth or more of it on each side
     higher_is_left = context.columns_to_patient_left
@@ -199,7 +231,10 @@ HEAD_HU = -300  # above air, below fat: the head's outline on CT
 
 def _head_midline(hu_voxels: np.ndarray) -> float:
     """The column half-way across the head (its widest extent over all slices)."""
-    head_columns = np.flatnonzero((hu_voxels > HEAD_HU).any(axis=(0, 1)))
+    head = np.zeros(hu_voxels.shape[2], bool)
+    for image in hu_voxels:  # slice by slice: a comparison of the whole series would be a quarter of its size
+        head |= (image > HEAD_HU).any(axis=0)
+    head_columns = np.flatnonzero(head)
     if head_columns.size == 0:
         return (hu_voxels.shape[2] - 1) / 2
     return (head_columns[0] + head_columns[-1]) / 2

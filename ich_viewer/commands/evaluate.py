@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ich_viewer import paths
+from ich_viewer.commands.train import tensorflow_missing
 
 
 def add_parser(sub) -> None:
@@ -21,6 +22,8 @@ def add_parser(sub) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if tensorflow_missing("evaluate"):
+        return 2
     from ich_viewer.training.evaluate import evaluate_all
 
     return evaluate_all(args.data or paths.ct_ich_dir(), args.runs_dir, args.threads, args.baselines_only)

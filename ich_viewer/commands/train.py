@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ich_viewer import paths
@@ -19,10 +20,32 @@ def add_parser(sub) -> None:
                    help="CPU budget of each notebook-recipe run (a run stopped by a smaller one goes on)")
     p.add_argument("--from-shipped", action="store_true",
                    help="notebook-recipe runs whose folders are gone go on from the networks in models/")
+    p.add_argument("--export-onnx", action="store_true",
+                   help="only export every network in models/ for ONNX Runtime (checked against Keras)")
     p.set_defaults(run=_train)
 
 
+def tensorflow_missing(command: str) -> bool:
+    """True (after saying so) where TensorFlow is not installed: the offline bundle leaves it out,
+    as the shipped networks run in ONNX Runtime; training and evaluation need a source checkout."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is not None:
+        return False
+    print(f"ich-viewer {command} needs TensorFlow, which this installation (the offline bundle) leaves out; "
+          "run it from a source checkout (README: Two commands)", file=sys.stderr)
+    return True
+
+
 def _train(args: argparse.Namespace) -> int:
+    if tensorflow_missing("train"):
+        return 2
+    if args.export_onnx:
+        from ich_viewer.training.onnx_export import export_shipped
+
+        for path in export_shipped():
+            print(f"exported {path}")
+        return 0
     from ich_viewer.training.pipeline import train_all
 
     only = [name for name in args.only.split(",") if name]

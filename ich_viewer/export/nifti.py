@@ -66,7 +66,8 @@ def nifti_affine(study: Study) -> np.ndarray:
 def _nifti_bytes_writer(array_zyx: np.ndarray, study: Study, description: str):
     import nibabel as nib
 
-    image = nib.Nifti1Image(np.ascontiguousarray(array_zyx.transpose(2, 1, 0)), nifti_affine(study))
+    # A view, not a copy: nibabel writes NIfTI's (x, y, z) Fortran order slice by slice from it.
+    image = nib.Nifti1Image(array_zyx.transpose(2, 1, 0), nifti_affine(study))
     # "scanner" when the positions come from DICOM, "aligned" when assumed.
     code = "scanner" if study.geometry is not None else "aligned"
     image.set_sform(image.affine, code=code)
@@ -121,5 +122,7 @@ def export_mask_nifti(
     mask = np.asarray(mask)
     ensure_mask_fits(study.voxels.shape, mask, "NIfTI")
     description = "ICH Viewer hemorrhage mask (1)" + (f"; model {drawn_by}" if drawn_by else "")
-    writer = _nifti_bytes_writer(mask.astype(np.uint8), study, description)
+    # A bool mask is already 0/1 bytes: viewed as uint8 rather than copied.
+    values = mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8)
+    writer = _nifti_bytes_writer(values, study, description)
     return write_atomic(dest, writer)

@@ -1,7 +1,8 @@
-"""The inference engine: device choice, loading by manifest with a checksum, warm-up, batched segmentation.
+"""The inference engine: loading by manifest with a checksum, warm-up, batched segmentation.
 
-Used by the viewer's worker thread and by the headless commands. TensorFlow
-is imported on first use, never at import time.
+Used by the viewer's worker thread and by the headless commands. The runtime
+(ONNX Runtime or TensorFlow, runtimes.py) is imported on first use, never at
+import time.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from typing import Protocol
 
 import numpy as np
 
+from ich_viewer.segmentation import runtimes
 from ich_viewer.segmentation.field_of_view import Square
 from ich_viewer.segmentation.model_file import (
     ModelFileError,
     NetworkManifest,
     Thresholds,
     default_model_path,
+    onnx_network_path,
     read_manifest,
 )
-from ich_viewer.segmentation.postprocessing import clean, on_study_grid, skull_rule
-from ich_viewer.segmentation.preprocessing import network_batch, study_square, study_views, to_study_grid
+from ich_viewer.segmentation.postprocessing import Postprocessor, postprocess
+from ich_viewer.segmentation.preprocessing import batch_input, study_square
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
 from ich_viewer.study.model import Study
 
@@ -70,38 +73,6 @@ class NetworkOutput:
     square: Square | None = None  # the part of the study's frame they cover (None: all of it)
 
 
-def configure_device(force_cpu: bool = False) -> str:
-    """Pick the device before TensorFlow runs its first op: the GPU when there is one."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if force_cpu or not gpus:
-        if gpus:
-            tf.config.set_visible_devices([], "GPU")
-        return "CPU"
-    try:
-        for gpu in gpus:
-            tf.config.experimental.set_memory_growth(gpu, True)
-    except RuntimeError as error:  # already initialised: keep what is configured
-        log.warning("could not set GPU memory growth: %s", error)
-    return "GPU:0"
-
-
-def compiled(model, size: int):
-    """The network as one TensorFlow graph for size x size input, any batch size.
-
-    In a graph, TensorFlow fuses each convolution with its batch normalisation
-    and ReLU, which is faster on a CPU (measured by benchmarks/bench_inference.py:
-    ich_unet25d_compiled_speedup). The size is fixed because the graph needs it
-    (bilinear upsampling cannot be traced for an unknown size); the batch is left
-    free, so a study's shorter last batch does not trace a second graph.
-    """
-    import tensorflow as tf
-
-    spec = tf.TensorSpec((None, size, size, model.input_shape[-1]), tf.float32)
-    return tf.function(lambda batch: model(batch, training=False), input_signature=[spec], autograph=False)
-
-
 class SegmentationEngine:
     """Owns one network; call load() once (slow), then segment() per study.
 
@@ -109,33 +80,45 @@ class SegmentationEngine:
     read its output, so any network with a manifest loads without a code change.
     """
 
-    def __init__(self, model_path: Path | None = None, force_cpu: bool = False, batch_size: int = 8):
+    def __init__(self, model_path: Path | None = None, force_cpu: bool = False, batch_size: int = 8,
+                 runtime: str = runtimes.AUTO):
+        if runtime not in runtimes.CHOICES:
+            raise ValueError(f"runtime {runtime!r}: one of {', '.join(runtimes.CHOICES)}")
         self.model_path = Path(model_path) if model_path else default_model_path()
         self.force_cpu = force_cpu
         self.batch_size = batch_size
+        self.runtime_choice = runtime
         self.device = ""
+        self.runtime = ""  # once loaded: "ONNX Runtime 1.x" or "TensorFlow 2.x"
         self.info: ModelInfo | None = None
         self.manifest: NetworkManifest | None = None
-        self._model = None
+        self._network = None  # batch (n, S, S, channels) -> probabilities (n, S, S)
 
     def load(self) -> ModelInfo:
-        if self._model is not None:
+        if self._network is not None:
             return self.info
         manifest = read_manifest(self.model_path)
-        self.device = configure_device(self.force_cpu)
-        import keras
-
-        self._model = keras.models.load_model(self.model_path, compile=False)
-        if self._model.input_shape[-1] != manifest.input.channels:
-            raise ModelFileError(f"{self.model_path}: the network takes {self._model.input_shape[-1]} channels, "
+        network = self._open_network(manifest)
+        if network.channels != manifest.input.channels:
+            raise ModelFileError(f"{self.model_path}: the network takes {network.channels} channels, "
                                  f"its manifest describes {manifest.input.channels}")
+        self._network, self.manifest = network, manifest
+        self.device, self.runtime = network.device, network.runtime
         spec = manifest.input
-        self._forward = compiled(self._model, spec.size)
-        self.manifest = manifest
         self.info = ModelInfo(manifest.name, manifest.version, manifest.sha256, manifest.thresholds.mask,
                               manifest.thresholds.detection, spec.describe(), self.model_path.stem)
         self._predict(np.zeros((1, spec.size, spec.size, spec.channels), np.float32))
+        log.info("%s loaded on %s by %s", self.model_path.name, self.device, self.runtime)
         return self.info
+
+    def _open_network(self, manifest: NetworkManifest):
+        """ONNX Runtime when the manifest lists an export and it is installed (or asked for), else TensorFlow."""
+        onnx = None if self.runtime_choice == runtimes.TENSORFLOW else onnx_network_path(self.model_path, manifest)
+        if self.runtime_choice == runtimes.ONNXRUNTIME and onnx is None:
+            raise ModelFileError(f"{self.model_path}: its manifest lists no ONNX export")
+        if onnx is not None and (self.runtime_choice == runtimes.ONNXRUNTIME or runtimes.onnxruntime_installed()):
+            return runtimes.OnnxNetwork(onnx, self.force_cpu)
+        return runtimes.KerasNetwork(self.model_path, manifest.input.size, self.force_cpu)
 
     def segment(self, study: Study, progress: Callable[[int, int], None] | None = None,
                 is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True,
@@ -149,65 +132,73 @@ class SegmentationEngine:
         batch's preliminary mask on the study grid (skull rule and mask threshold; lesions smaller
         than the smallest lesion are only dropped once every slice is done).
         """
-        output = self.network_output(study, progress, is_cancelled, with_bone, focus, preview)
-        cleaned, square = clean(output.probability, output.brain, output.bone, self.manifest.thresholds), output.square
-        del output  # the network's views are not needed on the study's grid: a long series' peak drops
-        return self._on_study_grid(cleaned, square, study.voxels.shape[1:], self.manifest.thresholds)
+        self.load()
+        square = study_square(study, self.manifest.input)
+        steps = Postprocessor(study.n_slices, self.manifest.input.size, study.voxels.shape[1:],
+                              self.manifest.thresholds, square)
+        for indices, probability, brain, bone in self._batches(study, square, with_bone, progress,
+                                                               is_cancelled, focus):
+            preliminary = steps.add(indices, probability, brain, bone)
+            if preview:
+                preview(indices, preliminary)
+        return self._result(*steps.finish())
 
     def network_output(self, study: Study, progress: Callable[[int, int], None] | None = None,
                        is_cancelled: Callable[[], bool] | None = None, with_bone: bool = True,
-                       focus: Callable[[], int] | None = None,
-                       preview: PreviewCallback | None = None) -> NetworkOutput:
-        """The network's raw probabilities at its own resolution, with the views it saw."""
+                       focus: Callable[[], int] | None = None) -> NetworkOutput:
+        """The network's raw probabilities at its own resolution, with the views it saw, for the whole
+        study (for evaluation, which tries other thresholds on them; segment() keeps neither)."""
         self.load()
         spec = self.manifest.input
         square = study_square(study, spec)
-        brain, bone = study_views(study, spec, with_bone, square)
-        n = study.n_slices
-        probability = np.empty((n, spec.size, spec.size), np.float32)
+        shape = (study.n_slices, spec.size, spec.size)
+        probability, brain = np.empty(shape, np.float32), np.empty(shape, np.float32)
+        bone = None if spec.bone_window is None else np.empty(shape, np.float32)
+        for indices, batch_probability, batch_brain, batch_bone in self._batches(study, square, with_bone, progress,
+                                                                                 is_cancelled, focus):
+            probability[indices], brain[indices] = batch_probability, batch_brain
+            if bone is not None:
+                bone[indices] = batch_bone
+        return NetworkOutput(probability, brain, bone, square)
+
+    def _batches(self, study: Study, square: Square | None, with_bone: bool,
+                 progress: Callable[[int, int], None] | None, is_cancelled: Callable[[], bool] | None,
+                 focus: Callable[[], int] | None):
+        """(slice indices, network probabilities, brain, bone) of each batch, nearest focus() first.
+
+        Each batch's views are made for it alone (batch_input), never for the whole study.
+        Cancellation is checked before each batch; progress is told once the caller has taken one.
+        """
+        spec, n = self.manifest.input, study.n_slices
         remaining = list(range(n))
         while remaining:
             if is_cancelled and is_cancelled():
                 raise SegmentationCancelled()
             indices = nearest_slices(remaining, focus() if focus else 0, self.batch_size)
-            batch = network_batch(brain, bone, indices, spec.context_slices)
-            probability[indices] = self._predict(batch)
+            batch, brain, bone = batch_input(study, spec, indices, with_bone, square)
+            yield indices, self._predict(batch), brain, bone
             taken = set(indices)
             remaining = [z for z in remaining if z not in taken]
-            if preview:
-                preview(indices, self._preview(probability[indices], brain[indices],
-                                               None if bone is None else bone[indices], study, square))
             if progress:
                 progress(n - len(remaining), n)
-        return NetworkOutput(probability, brain, bone, square)
-
-    def _preview(self, probability, brain, bone, study: Study, square: Square | None) -> np.ndarray:
-        """Some slices' preliminary mask on the study grid (no 3-D lesion rule: the volume is not done)."""
-        thresholds = self.manifest.thresholds
-        inside = skull_rule(probability, brain, bone, thresholds)
-        return to_study_grid(inside, study.voxels.shape[1:], square) >= thresholds.mask
 
     def interpret(self, output: NetworkOutput, study_shape_yx: tuple[int, int],
                   thresholds: Thresholds | None = None) -> SegmentationResult:
         """The mask, slice scores and decision from the network's output (the manifest's thresholds)."""
         thresholds = thresholds or self.manifest.thresholds
-        cleaned = clean(output.probability, output.brain, output.bone, thresholds)
-        return self._on_study_grid(cleaned, output.square, study_shape_yx, thresholds)
+        return self._result(*postprocess(output.probability, output.brain, output.bone, study_shape_yx,
+                                         thresholds, output.square))
 
-    def _on_study_grid(self, cleaned: np.ndarray, square: Square | None, study_shape_yx: tuple[int, int],
-                       thresholds: Thresholds) -> SegmentationResult:
-        prob, mask, scores = on_study_grid(cleaned, study_shape_yx, thresholds, square)
-        return SegmentationResult(prob, mask, scores, self.info, self.device)
+    def _result(self, probability, mask: np.ndarray, scores: np.ndarray) -> SegmentationResult:
+        return SegmentationResult(probability, mask, scores, self.info, self.device)
 
     def _predict(self, batch: np.ndarray) -> np.ndarray:
         try:
-            return np.asarray(self._forward(batch))[..., 0]
+            return self._network(batch)
         except Exception as error:
             if self.device == "CPU":
                 raise
             log.warning("GPU inference failed (%s); falling back to the CPU", error)
-            import tensorflow as tf
-
             self.device = "CPU (GPU failed)"
-            with tf.device("/CPU:0"):
-                return np.asarray(self._model(batch, training=False))[..., 0]
+            self._network = self._network.on_cpu()
+            return self._network(batch)

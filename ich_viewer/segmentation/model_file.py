@@ -4,7 +4,11 @@ The manifest says everything the engine needs to run the network without a
 code change (as nnU-Net's plans.json does): the input it expects (size,
 neighbouring slices, brain and bone windows), the thresholds that turn its
 output into a mask and a decision, what it was trained on, its version, and
-the sha256 of its weights, checked before they are loaded.
+the sha256 of its weights, checked before they are loaded. It may also name
+the same network exported for ONNX Runtime (weights.onnx, with its own
+sha256): the engine runs that one on the CPU, as it starts in a fraction of
+TensorFlow's time (ich_viewer/training/onnx_export.py checks the export
+against the Keras network before it is listed).
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class NetworkManifest:
     input: NetworkInput = CT_ICH_INPUT
     thresholds: Thresholds = field(default_factory=Thresholds)
     training: str = ""  # what it was trained on, in one paragraph
+    onnx: str = ""  # file name of the same network for ONNX Runtime, beside the manifest ("" if none)
+    onnx_sha256: str = ""
 
 
 def file_sha256(path: Path) -> str:
@@ -129,10 +135,32 @@ def read_manifest(weights: Path) -> NetworkManifest:
         raise ModelFileError(f"{path}: not a readable network manifest ({error})") from None
     if manifest.weights != weights.name:
         raise ModelFileError(f"{path}: describes {manifest.weights}, not {weights.name}")
-    actual = file_sha256(weights)
-    if actual != manifest.sha256:
-        raise ModelFileError(f"{weights}: sha256 {actual[:12]}... does not match the manifest's "
-                             f"{manifest.sha256[:12]}... (file corrupt or replaced)")
+    _check_sha256(weights, manifest.sha256)
+    return manifest
+
+
+def _check_sha256(path: Path, expected: str) -> None:
+    actual = file_sha256(path)
+    if actual != expected:
+        raise ModelFileError(f"{path}: sha256 {actual[:12]}... does not match the manifest's "
+                             f"{expected[:12]}... (file corrupt or replaced)")
+
+
+def onnx_network_path(weights: Path, manifest: NetworkManifest) -> Path | None:
+    """The ONNX export the manifest lists, after checking it is the one exported; None if it lists none."""
+    if not manifest.onnx:
+        return None
+    path = weights.with_name(manifest.onnx)
+    if not path.exists():
+        raise ModelFileError(f"{path}: ONNX network listed in {manifest_path(weights).name} not found")
+    _check_sha256(path, manifest.onnx_sha256)
+    return path
+
+
+def list_onnx(weights: Path, onnx: Path) -> NetworkManifest:
+    """Rewrite a network's manifest to list its ONNX export (made and checked by training.onnx_export)."""
+    manifest = replace(read_manifest(weights), onnx=onnx.name, onnx_sha256=file_sha256(onnx))
+    _write(manifest, manifest_path(weights))
     return manifest
 
 
@@ -152,4 +180,5 @@ def _from_record(record: dict) -> NetworkManifest:
     return NetworkManifest(
         name=record["name"], version=record["version"], weights=record["weights"], sha256=record["sha256"],
         input=network_input, thresholds=Thresholds(**record["thresholds"]), training=record.get("training", ""),
+        onnx=record.get("onnx", ""), onnx_sha256=record.get("onnx_sha256", ""),  # absent before ONNX exports
     )

@@ -135,24 +135,32 @@ def equalise_and_stretch(slices: np.ndarray) -> np.ndarray:
     return out
 
 
-def stack_neighbours(slices: np.ndarray, indices=None, context: int = CONTEXT_SLICES) -> np.ndarray:
-    """(z, h, w) -> (n, h, w, 2 * context + 1): each slice with its neighbours, edges repeated."""
-    z = slices.shape[0]
+def neighbours(index: int, n_slices: int, context: int = CONTEXT_SLICES) -> list[int]:
+    """A slice and its context slices on each side, in order; past the first or last slice, that one repeated."""
+    return [min(max(index + offset, 0), n_slices - 1) for offset in range(-context, context + 1)]
+
+
+def stack_neighbours(slices, indices=None, context: int = CONTEXT_SLICES, n_slices: int | None = None) -> np.ndarray:
+    """(z, h, w) -> (n, h, w, 2 * context + 1): each slice with its neighbours, edges repeated.
+
+    slices: the study's (z, h, w) stack, or a dict by slice number holding only the slices asked
+    for and their neighbours (n_slices then says how many slices the study has).
+    """
+    z = len(slices) if n_slices is None else n_slices
     indices = range(z) if indices is None else indices
-    offsets = range(-context, context + 1)
-    return np.stack(
-        [np.stack([slices[min(max(i + o, 0), z - 1)] for o in offsets], axis=-1) for i in indices]
-    )
+    return np.stack([np.stack([slices[j] for j in neighbours(i, z, context)], axis=-1) for i in indices])
 
 
-def network_batch(brain: np.ndarray, bone: np.ndarray | None, indices,
-                  context: int = CONTEXT_SLICES) -> np.ndarray:
-    """The network's input for these slices: (n, h, w, channels); bone None for a network without one."""
+def network_batch(brain, bone, indices, context: int = CONTEXT_SLICES, n_slices: int | None = None) -> np.ndarray:
+    """The network's input for these slices: (n, h, w, channels); bone None for a network without one.
+
+    brain and bone: (z, h, w) stacks, or dicts by slice number (see stack_neighbours).
+    """
     indices = list(indices)
-    brain_channels = stack_neighbours(brain, indices, context)
+    brain_channels = stack_neighbours(brain, indices, context, n_slices)
     if bone is None:
         return brain_channels
-    return np.concatenate([brain_channels, bone[indices][..., None]], axis=-1)
+    return np.concatenate([brain_channels, np.stack([bone[i] for i in indices])[..., None]], axis=-1)
 
 
 def _framed(image: np.ndarray, size: int, square: Square | None) -> np.ndarray:
@@ -204,20 +212,45 @@ def study_square(study, spec: NetworkInput = CT_ICH_INPUT) -> Square | None:
 
 
 def study_views(study, spec: NetworkInput = CT_ICH_INPUT, with_bone: bool = True,
-                square: Square | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                square: Square | None = None, slices: list[int] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(brain, bone) views of a Study for a network; with_bone=False withholds the bone window.
 
     bone is None for a network without a bone channel, zeros when the study has none.
     square: the part of the frame the network reads (study_square), None for all of it.
+    slices: the slices to view, in that order (None: all). Each slice is viewed on its own, so
+    a slice's view is the same whether it is made alone or with the whole study.
     """
-    brain = network_view(study.voxels, study.units, spec.size, study.export_window, spec.brain_window, square)
+    voxels = study.voxels if slices is None else study.voxels[slices]
+    brain = network_view(voxels, study.units, spec.size, study.export_window, spec.brain_window, square)
     if spec.equalised:
         brain = equalise_and_stretch(brain)
     if spec.bone_window is None:
         return brain, None
     if not with_bone:
         return brain, np.zeros_like(brain)
-    return brain, bone_view(study.voxels, study.units, study.bone_voxels, spec.size, spec.bone_window, square)
+    bone_voxels = study.bone_voxels
+    if bone_voxels is not None and slices is not None:
+        bone_voxels = bone_voxels[slices]
+    return brain, bone_view(voxels, study.units, bone_voxels, spec.size, spec.bone_window, square)
+
+
+def batch_input(study, spec: NetworkInput, indices, with_bone: bool = True,
+                square: Square | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(network input (n, S, S, channels), brain, bone (n, S, S) of the slices themselves) for some slices.
+
+    Made from those slices and their neighbours only, so the views of a whole long series (two
+    float32 (z, S, S) stacks) never need to exist; the values are those of
+    network_batch(*study_views(study, spec, with_bone, square), indices). bone is None for a
+    network without a bone channel.
+    """
+    indices = list(indices)
+    needed = sorted({j for i in indices for j in neighbours(i, study.n_slices, spec.context_slices)})
+    brain_views, bone_views = study_views(study, spec, with_bone, square, needed)
+    brain = dict(zip(needed, brain_views))
+    bone = None if bone_views is None else dict(zip(needed, bone_views))
+    batch = network_batch(brain, bone, indices, spec.context_slices, study.n_slices)
+    own_bone = None if bone is None else np.stack([bone[i] for i in indices])
+    return batch, np.stack([brain[i] for i in indices]), own_bone
 
 
 def to_study_grid(maps: np.ndarray, shape_yx: tuple[int, int], square: Square | None = None) -> np.ndarray:

@@ -9,6 +9,7 @@ SliceThickness is what the detector saw, not how far apart the slices are.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from ich_viewer.study import parallel
 from ich_viewer.study.dicom_series import DicomSlice, float_values, slice_normal
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.files import describe_problems, most_common, name_list, shown_name
@@ -191,15 +193,13 @@ def _read_voxels(slices, source, name, progress=None,
     rows, cols = slices[0].size
     voxels = np.empty((len(slices), rows, cols), np.float32)
     kept, problems, rescaled = [], [], False
-    for done, dicom_slice in enumerate(slices):
+    compressed = _is_compressed(slices[0])
+    decoded = parallel.map_in_order(decode_slice, slices) if compressed else map(decode_slice, slices)
+    for done, (dicom_slice, stored) in enumerate(zip(slices, decoded)):
         if progress is not None:
             progress(done, len(slices))
-        try:
-            stored = _stored_pixels(dicom_slice)
-        except BaseException as error:  # any decoder failure: skip the slice, keep the series
-            if not is_decoder_failure(error):
-                raise
-            problems.append((name(dicom_slice), _pixel_problem(error)))
+        if isinstance(stored, DecodeFailure):  # skip the slice, keep the series
+            problems.append((name(dicom_slice), stored.problem))
             continue
         if stored.shape != (rows, cols):
             problems.append((name(dicom_slice), f"pixel data of shape {stored.shape}, "
@@ -217,6 +217,28 @@ def _read_voxels(slices, source, name, progress=None,
     if len(kept) < len(slices):
         voxels = voxels[: len(kept)].copy()  # rare; a copy keeps the peak at 2x
     return voxels, kept, rescaled, skipped_file_warnings(problems)
+
+
+@dataclass(frozen=True)
+class DecodeFailure:
+    """A slice whose pixel data no decoder could read, and why (in a reader's words)."""
+
+    problem: str
+
+
+def decode_slice(dicom_slice: DicomSlice) -> np.ndarray | DecodeFailure:
+    """The stored values of one slice, or why they cannot be read (also in a decoding worker process)."""
+    try:
+        return _stored_pixels(dicom_slice)
+    except BaseException as error:
+        if not is_decoder_failure(error):
+            raise
+        return DecodeFailure(_pixel_problem(error))
+
+
+def _is_compressed(dicom_slice: DicomSlice) -> bool:
+    syntax = dicom_slice.header.file_meta.get("TransferSyntaxUID")
+    return bool(syntax) and getattr(syntax, "is_compressed", False)
 
 
 def is_decoder_failure(error: BaseException) -> bool:

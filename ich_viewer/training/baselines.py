@@ -198,7 +198,6 @@ def inference_cost(repeats: int = 5) -> dict:
     """ms per 512 x 512 slice and per 30-slice study, same run: ours (version 2: bone channel, framed
     on the head, skull rule, 3-D lesions), ours as version 1 ran (3 channels, whole frame, neither rule)
     and the notebook's two networks at their shipped widths, each with its own pre- and postprocessing."""
-    from ich_viewer.segmentation.engine import compiled
     from ich_viewer.segmentation.model_file import Thresholds
     from ich_viewer.segmentation.networks import ich_unet25d
     from ich_viewer.segmentation.postprocessing import postprocess
@@ -208,6 +207,7 @@ def inference_cost(repeats: int = 5) -> dict:
         study_square,
         study_views,
     )
+    from ich_viewer.segmentation.runtimes import compiled
     from ich_viewer.study.model import Study, Units
     from ich_viewer.training.notebook_recipe import (
         NOTEBOOK_INPUT,

@@ -18,6 +18,7 @@ from ich_viewer.training.notebook_recipe import (
     train_notebook_runs,
     write_run_manifest,
 )
+from ich_viewer.training.onnx_export import export_onnx
 from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, notebook_split
 from ich_viewer.training.train import OURS, REFINE, TUNE, configure_tensorflow, train_run
 
@@ -86,7 +87,8 @@ def ship_network(source: Path, name: str) -> None:
     write_manifest(target, NETWORK_NAME, NETWORK_VERSION, training_description(name))
     stale = target.with_name(target.name + ".sha256")  # version 1 kept the checksum apart
     stale.unlink(missing_ok=True)
-    _log(f"shipped {target.name}")
+    export_onnx(target)  # what the engine runs on the CPU; the new manifest lists it once checked
+    _log(f"shipped {target.name} and {target.with_suffix('.onnx').name}")
 
 
 def ship_notebook_network(run: NotebookRun, run_dir: Path) -> None:
@@ -94,7 +96,8 @@ def ship_notebook_network(run: NotebookRun, run_dir: Path) -> None:
     target = paths.models_dir() / f"{run.config.architecture}.keras"
     shutil.copyfile(run_dir / "final.keras", target)
     write_run_manifest(run, run_dir, target)
-    _log(f"shipped {target.name}")
+    export_onnx(target)
+    _log(f"shipped {target.name} and {target.with_suffix('.onnx').name}")
 
 
 def training_description(name: str) -> str:

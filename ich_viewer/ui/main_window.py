@@ -98,7 +98,7 @@ FILE_FILTER = ("DICOM (any file name) or images (*);;"
                "By extension (*.dcm *.DCM *.ima *.IMA *.jpg *.jpeg *.png)")
 # With no study opened this long after the window shows, load the model anyway so that the
 # first study is segmented without waiting for TensorFlow (when segmenting automatically).
-IDLE_MODEL_LOAD_MS = 2000
+IDLE_MODEL_LOAD_MS = 500
 BRUSH_RADIUS_RANGE = (1, 50)  # pixels
 STATUS_MS = 5000
 

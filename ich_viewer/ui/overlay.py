@@ -122,16 +122,23 @@ def _heat_lut() -> np.ndarray:
 class HeatMapLayer(OverlayLayer):
     """A probability map in [0, 1] drawn as a colour ramp (no contour form)."""
 
-    def __init__(self, name: str, probability: np.ndarray) -> None:
+    def __init__(self, name: str, probability) -> None:
+        """probability: a (z, y, x) array, or anything whose [z] gives one slice (a SegmentationResult's
+        probability, resampled from the network's resolution a slice at a time)."""
         if probability.ndim != 3:
             raise ValueError(f"heat map {name!r} must be (z, y, x), got shape {probability.shape}")
         super().__init__(name, probability.shape, _heat_lut())
         self._probability = probability
         self._indices = np.empty(probability.shape[1:], np.uint8)
-        self._drawn_slices = probability.max(axis=(1, 2)) >= HEAT_MAP_FLOOR
+        self._shown_z, self._shown = -1, None  # the slice last asked for: draws_on and slice_indices share it
+
+    def _slice(self, z: int) -> np.ndarray:
+        if z != self._shown_z:
+            self._shown_z, self._shown = z, np.asarray(self._probability[z])
+        return self._shown
 
     def draws_on(self, z: int) -> bool:
-        return bool(self._drawn_slices[z])
+        return bool(self._slice(z).max() >= HEAT_MAP_FLOOR)
 
     def legend_colours(self) -> list[tuple[int, int, int]]:
         """The drawn part of the scale, from the floor to certainty."""
@@ -139,7 +146,7 @@ class HeatMapLayer(OverlayLayer):
         return [tuple(int(c) for c in self.lut[i, :3]) for i in np.linspace(first, 255, 12).astype(int)]
 
     def slice_indices(self, z: int, contour: bool) -> np.ndarray:
-        np.multiply(self._probability[z], 255, out=self._indices, casting="unsafe")
+        np.multiply(self._slice(z), 255, out=self._indices, casting="unsafe")
         return self._indices
 
 

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from ich_viewer.segmentation.engine import SegmentationCancelled, SegmentationEngine, nearest_slices
+from ich_viewer.segmentation.postprocessing import drop_small_lesions, skull_rule
+from ich_viewer.segmentation.preprocessing import batch_input, network_batch, study_views, to_study_grid
 from ich_viewer.study.model import Study, Units
 from tests.factories.synthetic_ct import hematoma_phantom
 
@@ -24,6 +26,12 @@ def _bright_centre(batch: np.ndarray) -> np.ndarray:
     return (batch[..., 1] > 0.6).astype(np.float32)
 
 
+def _bright_centre_and_specks(batch: np.ndarray) -> np.ndarray:
+    """_bright_centre, and specks where the input happens to hit a pattern: noise for the lesion rule to drop."""
+    specks = (np.round(batch[..., 1] * 1000).astype(int) % 97 == 0) & (batch[..., 1] > 0.2)
+    return np.maximum(_bright_centre(batch), specks * np.float32(0.8))
+
+
 def test_the_nearest_slices_come_first_in_slice_order():
     assert nearest_slices(list(range(20)), 10, 4) == [8, 9, 10, 11]
     assert nearest_slices(list(range(20)), 0, 4) == [0, 1, 2, 3]  # no focus: the order of old
@@ -39,11 +47,44 @@ def test_batches_follow_the_reader_and_give_the_same_probabilities(small_network
         batches.append(list(indices))
         focus[0] = 19  # the reader scrolls to the last slice after the first batch
 
-    output = engine.network_output(study, focus=lambda: focus[0], preview=preview)
+    followed = engine.segment(study, focus=lambda: focus[0], preview=preview)
     assert batches[0] == [8, 9, 10, 11] and batches[1] == [16, 17, 18, 19]
     assert sorted(z for b in batches for z in b) == list(range(20))  # every slice once
-    in_order = engine.network_output(study)
-    np.testing.assert_allclose(output.probability, in_order.probability, atol=1e-5)
+    in_order = engine.segment(study)
+    np.testing.assert_allclose(np.asarray(followed.probability, np.float32),
+                               np.asarray(in_order.probability, np.float32), atol=1e-3)
+    np.testing.assert_allclose(followed.slice_scores, in_order.slice_scores, atol=1e-5)
+
+
+def test_a_batch_is_made_from_its_own_slices_as_from_the_whole_study(small_network):
+    engine, (study, _) = _engine(small_network), _study()
+    spec = engine.manifest.input
+    brain, bone = study_views(study, spec)
+    for indices in ([0, 1, 2, 3], [2, 17, 18], [19], [5, 9]):  # the study's edges, and gaps a reader leaves
+        batch, own_brain, own_bone = batch_input(study, spec, indices)
+        np.testing.assert_array_equal(batch, network_batch(brain, bone, indices, spec.context_slices))
+        np.testing.assert_array_equal(own_brain, brain[indices])
+        np.testing.assert_array_equal(own_bone, bone[indices])
+
+
+@pytest.mark.parametrize("network", ["tiny", "bright centre and specks"])
+def test_segmenting_batch_by_batch_gives_the_mask_of_the_whole_study_at_once(small_network, monkeypatch, network):
+    """As the engine worked before (the views and the float32 output of the whole study, then cleaned)."""
+    engine, (study, _) = _engine(small_network), _study()
+    if network != "tiny":
+        monkeypatch.setattr(engine, "_predict", _bright_centre_and_specks)
+    spec, thresholds = engine.manifest.input, engine.manifest.thresholds
+    brain, bone = study_views(study, spec)
+    batches = [list(range(start, start + 4)) for start in range(0, study.n_slices, 4)]  # the engine's own
+    probability = np.concatenate([engine._predict(network_batch(brain, bone, b, spec.context_slices))
+                                  for b in batches])
+    cleaned = drop_small_lesions(skull_rule(probability, brain, bone, thresholds), thresholds.mask,
+                                 thresholds.min_lesion_px)
+    preliminary = []
+    result = engine.segment(study, preview=lambda indices, masks: preliminary.append(masks.sum()))
+    assert result.mask.any() and (network == "tiny" or result.mask.sum() < sum(preliminary))  # specks dropped
+    np.testing.assert_array_equal(result.mask, to_study_grid(cleaned, study.voxels.shape[1:]) >= thresholds.mask)
+    np.testing.assert_array_equal(result.slice_scores, cleaned.max(axis=(1, 2)))
 
 
 def test_the_preview_outlines_what_the_finished_mask_outlines(small_network, monkeypatch):
@@ -70,12 +111,17 @@ def test_cancelling_stops_between_batches(small_network):
 
 def test_a_failing_gpu_falls_back_to_the_cpu_and_says_so(small_network):
     engine, (study, _) = _engine(small_network), _study(6)
-    engine.device = "GPU:0"
+    engine.load()
+    engine.device, on_cpu = "GPU:0", engine._network.on_cpu
 
-    def broken_gpu(batch):
-        raise RuntimeError("CUDA_ERROR_OUT_OF_MEMORY")
+    class BrokenGpu:
+        def __call__(self, batch):
+            raise RuntimeError("CUDA_ERROR_OUT_OF_MEMORY")
 
-    engine._forward = broken_gpu
+        def on_cpu(self):
+            return on_cpu()
+
+    engine._network = BrokenGpu()
     result = engine.segment(study)
     assert engine.device == "CPU (GPU failed)" and result.device == "CPU (GPU failed)"
     assert result.mask.shape == study.voxels.shape

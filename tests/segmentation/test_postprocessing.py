@@ -2,14 +2,18 @@
 
 import cv2
 import numpy as np
+import pytest
 
+from ich_viewer.segmentation.field_of_view import Square
 from ich_viewer.segmentation.model_file import Thresholds
 from ich_viewer.segmentation.postprocessing import (
+    LesionsBySlice,
+    Postprocessor,
     drop_small_lesions,
     intracranial_space,
     label_lesions,
-    on_study_grid,
     postprocess,
+    skull_rule,
 )
 from ich_viewer.segmentation.preprocessing import to_study_grid
 
@@ -64,15 +68,47 @@ def test_lesions_are_connected_across_slices():
     assert not cleaned[1, 25:27, 25:27].any()
 
 
-def test_on_the_study_grid_the_mask_is_thresholded_before_the_probability_is_stored_compactly():
-    rng = np.random.default_rng(3)
-    cleaned = rng.random((3, 64, 64), dtype=np.float32)
-    thresholds = Thresholds(mask=0.5)
-    probability, mask, scores = on_study_grid(cleaned, (128, 128), thresholds)
-    full = to_study_grid(cleaned, (128, 128))
-    np.testing.assert_array_equal(mask, full >= 0.5)  # not from the float16 copy: no pixel flips
-    assert probability.dtype == np.float16 and np.abs(probability - full).max() < 1e-3
-    np.testing.assert_allclose(scores, cleaned.reshape(3, -1).max(axis=1))
+def _noisy_output(n_slices=6, size=128, seed=3):
+    """Network output below the threshold, with a lesion and many specks just above it beside values just under."""
+    rng = np.random.default_rng(seed)
+    probability = rng.random((n_slices, size, size), dtype=np.float32) * 0.5
+    specks = rng.random(probability.shape) < 0.02
+    probability[specks] = 0.5 + 0.5 * rng.random(int(specks.sum()), dtype=np.float32)
+    probability[1:5, 50:60, 50:60] = 0.9
+    return probability
+
+
+def _whole_volume(probability, brain, thresholds, study_shape_yx, square):
+    """What postprocessing computed before it worked batch by batch: the cleaned float32 volume, then the grid."""
+    cleaned = drop_small_lesions(skull_rule(probability, brain, None, thresholds), thresholds.mask,
+                                 thresholds.min_lesion_px)
+    grid = to_study_grid(cleaned, study_shape_yx, square)
+    return grid, grid >= thresholds.mask, cleaned.reshape(len(cleaned), -1).max(axis=1)
+
+
+@pytest.mark.parametrize("study_shape_yx, square", [((256, 256), None), ((240, 220), Square(-20, 10, 200)),
+                                                    ((100, 100), None)])
+@pytest.mark.parametrize("inside_skull_only", [False, True])
+def test_batch_by_batch_gives_the_mask_and_scores_of_cleaning_the_whole_float32_volume(
+        study_shape_yx, square, inside_skull_only):
+    probability = _noisy_output()
+    brain = np.repeat(_head()[None], len(probability), axis=0)
+    thresholds = Thresholds(mask=0.5, min_lesion_px=12, inside_skull_only=inside_skull_only)
+    grid, mask, scores = _whole_volume(probability, brain, thresholds, study_shape_yx, square)
+    steps, preliminary = Postprocessor(len(probability), 128, study_shape_yx, thresholds, square), 0
+    for batch in ([2, 3], [0, 1], [4, 5]):  # in the order a reader's focus may ask for them
+        preliminary += steps.add(batch, probability[batch], brain[batch], None).sum()
+    got_probability, got_mask, got_scores = steps.finish()
+    assert 0 < got_mask.sum() < preliminary  # specks were dropped, the lesion kept
+    np.testing.assert_array_equal(got_mask, mask)
+    np.testing.assert_array_equal(got_scores, scores)
+    # The heat map's slice, resampled on demand from float16 at the network's resolution: float16's precision.
+    for z in range(len(probability)):
+        assert got_probability[z].dtype == np.float16 and np.abs(got_probability[z] - grid[z]).max() < 1e-3
+    assert got_probability.shape == grid.shape and np.abs(np.asarray(got_probability) - grid).max() < 1e-3
+    np.testing.assert_array_equal(got_probability[-1], got_probability[len(probability) - 1])
+    with pytest.raises(IndexError):
+        got_probability[len(probability)]
 
 
 def test_lesion_labels_are_16_bit_when_they_fit_and_wider_when_not():
@@ -85,3 +121,23 @@ def test_lesion_labels_are_16_bit_when_they_fit_and_wider_when_not():
     labels, count = label_lesions(many)
     assert count == 90000 and labels.max() == 90000
 
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_lesions_found_slice_by_slice_are_label_lesions_lesions(seed):
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    noise = ndimage.gaussian_filter(rng.random((8, 60, 70)), sigma=1.2)
+    mask = noise > np.quantile(noise, 0.8)  # dozens of lesions, some joined only across slices or corners
+    labels, count = label_lesions(mask)
+    found = LesionsBySlice(mask)
+    by_slice = np.stack([found.plane(z) for z in range(len(mask))])
+    assert found.count == count > 10
+    # The same voxels in each: every lesion of one is exactly one lesion of the other.
+    pairs = np.unique(np.stack([labels[mask], by_slice[mask]], axis=1), axis=0)
+    assert len(pairs) == count and not by_slice[~mask].any()
+    for number, (box, size) in enumerate(zip(found.boxes, found.sizes), start=1):
+        (label,) = pairs[pairs[:, 1] == number, 0]
+        assert size == (labels == label).sum() and box == ndimage.find_objects(labels)[label - 1]
+        assert found.on_slice(box[0].start) >= {number}
