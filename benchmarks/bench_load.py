@@ -138,7 +138,7 @@ def on_cores_against_one(folder: Path, runs: int) -> None:
             timed[label] += time_loads(folder, 1)
     parallel.map_in_order = parallel_map
     every, one = (statistics.median(timed[k]) for k in ("every core", "one core"))
-    print(f"jpeg2000 decoding: {parallel.worker_count()} worker(s) beside this process: median {every:.2f} s, "
+    print(f"jpeg2000 decoding: {parallel.worker_count()} decoding worker process(es): median {every:.2f} s, "
           f"this process alone {one:.2f} s ({one / every:.2f}x); goal <= 2.2 s for 300 slices: "
           f"{'PASS' if every <= 2.2 else 'FAIL'}")
 

@@ -68,7 +68,7 @@ sys.path.insert(0, str(ROOT))
 from ich_viewer.segmentation import runtimes  # noqa: E402 - after the thread settings
 from ich_viewer.segmentation.engine import SegmentationEngine  # noqa: E402
 
-TF = "TensorFlow (engine)"
+TF = "TensorFlow"
 ORT = "ONNX Runtime (engine)"
 BF16 = "TF bf16 grappler"
 INT8 = "LiteRT int8"

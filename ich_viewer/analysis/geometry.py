@@ -101,10 +101,14 @@ def deepest_mm(slice_mask: np.ndarray, spacing_yx: tuple[float, float]) -> float
     outside it (scipy's exact Euclidean distance transform, on the pixel spacing); 0 when empty."""
     from scipy import ndimage
 
-    if not slice_mask.any():
+    rows, cols = np.flatnonzero(slice_mask.any(axis=1)), np.flatnonzero(slice_mask.any(axis=0))
+    if not rows.size:
         return 0.0
-    padded = np.pad(slice_mask, 1)  # a lesion touching the frame still ends there
-    return float(ndimage.distance_transform_edt(padded, sampling=spacing_yx).max())
+    # Its bounding box with a ring of outside pixels around it (which also ends a lesion touching
+    # the frame) holds every pixel's nearest outside pixel: one beyond the box is never nearer than
+    # the ring pixel on the way to it. A 512^2 transform per slice was most of a long series' findings.
+    box = np.pad(slice_mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], 1)
+    return float(ndimage.distance_transform_edt(box, sampling=spacing_yx).max())
 
 
 def thickness_mm(deepest: float, spacing_yx: tuple[float, float]) -> float:

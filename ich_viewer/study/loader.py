@@ -246,11 +246,32 @@ def _dicomdir_input(dicomdir: Path, in_folder: bool = False) -> _DicomInput | No
     return _DicomInput(dicomdir.parent, files, problems)
 
 
+# The last header pass, by the files' names, sizes and modification times: opening a folder lists
+# its series (series picker and panel) and then reads one, and the pass is half a long series' load.
+_last_header_pass: tuple[tuple, tuple[list[DicomSlice], list]] | None = None
+
+
+def _scan_headers(found: _DicomInput) -> tuple[list[DicomSlice], list]:
+    from ich_viewer.study.dicom_series import scan_dicom_files
+
+    global _last_header_pass
+    try:
+        key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in found.files)
+    except OSError:  # a file went away: scan, and let the scan say which
+        key = None
+    if key is not None and _last_header_pass is not None and _last_header_pass[0] == key:
+        slices, problems = _last_header_pass[1]
+        return list(slices), list(problems)
+    slices, problems = scan_dicom_files(found.files, found.root)
+    _last_header_pass = (key, (slices, problems)) if key is not None else None
+    return list(slices), list(problems)
+
+
 def _dicom_series(found: _DicomInput, path: Path) -> tuple[dict[str, list[DicomSlice]], list[QcWarning]]:
     """The header pass over every file; raises when no file is a readable DICOM image."""
-    from ich_viewer.study.dicom_series import group_by_series, scan_dicom_files
+    from ich_viewer.study.dicom_series import group_by_series
 
-    slices, problems = scan_dicom_files(found.files, found.root)
+    slices, problems = _scan_headers(found)
     problems = [*found.problems, *problems]
     if not slices:
         message = f"No readable DICOM images in {path}: {describe_problems(problems)}."

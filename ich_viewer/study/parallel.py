@@ -1,13 +1,15 @@
 """Decoding a long compressed series on every core.
 
-The JPEG 2000 decoders hold the GIL, so threads would take turns: the other
-cores decode in worker processes instead, while the calling process decodes
-too. The slices are cut into chunks; the workers take them from the end of the
-series, the caller from the start, and each chunk the workers have not begun
-is decoded by the caller (so a worker that is slow to start, or a machine with
-one core, costs nothing but what serial decoding costs). The pool is started
-once (spawned, as forking a process that runs Qt and a network is not safe)
-and kept for the next series. A pool that breaks leaves the rest to the caller.
+The JPEG 2000 decoders hold the GIL, so threads would take turns: worker
+processes decode instead, one per core. The slices are cut into chunks, which
+the workers take in order. Until the first worker is up (a spawned process
+needs ~0.5 s), the calling process decodes the chunks itself; after that it only
+collects, because a caller busy decoding holds the GIL that its pool's threads
+need to take the workers' results off the pipe (measured: with the caller
+decoding too, 2 cores gave 1.3x; see benchmarks/bench_load.py). The pool is
+started once (spawned, as forking a process that runs Qt and a network is not
+safe) and kept for the next series. A pool that breaks leaves the rest to the
+caller.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ _pool_broken = False
 
 
 def worker_count() -> int:
-    """Cores beside the caller's."""
+    """One worker per core; none on a single core, where the caller decodes alone."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return cores - 1
+    return cores if cores > 1 else 0
 
 
 def _shared_pool() -> ProcessPoolExecutor | None:
@@ -80,23 +82,28 @@ def map_in_order(function: Callable[[Item], Result], items: Sequence[Item]) -> I
     chunks = [items[start:start + CHUNK] for start in range(0, len(items), CHUNK)]
     futures: list[Future | None] = [None] * len(chunks)
     try:
-        for k in reversed(range(len(chunks))):  # the workers start at the end
+        for k in range(len(chunks)):
             futures[k] = pool.submit(_apply, function, chunks[k])
     except (BrokenProcessPool, RuntimeError) as error:
         _forget_pool(error)
+    workers_up = False
     try:
-        for future, chunk in zip(futures, chunks):
-            yield from _chunk_results(future, function, chunk)
+        for k, chunk in enumerate(chunks):
+            workers_up = workers_up or any(f is not None and (f.running() or f.done()) for f in futures)
+            yield from _chunk_results(futures[k], function, chunk, decode_here=not workers_up)
     finally:
         for future in futures:  # the reader moved on (or all is done): nothing left for the workers
             if future is not None:
                 future.cancel()
 
 
-def _chunk_results(future: Future | None, function, chunk) -> list:
-    if future is not None and not future.cancel():
+def _chunk_results(future: Future | None, function, chunk, decode_here: bool) -> list:
+    """The chunk from its worker; decoded here when it has none, or decode_here and no worker took it yet."""
+    if future is not None and not (decode_here and future.cancel()):
         try:
             return future.result()
         except BrokenProcessPool as error:
             _forget_pool(error)
+        except Exception as error:  # noqa: BLE001 - function returns its failures: this is the pool's (pickling)
+            log.warning("a decoding worker failed (%s); this process decodes its part", error)
     return _apply(function, chunk)

@@ -147,3 +147,20 @@ def test_the_thickest_part_of_a_crescent_collection_is_measured_across_it(thickn
     mask = np.stack([np.zeros_like(crescent), crescent, crescent & (yy < 250)])
     lesion, = find_lesions(mask, LesionContext(spacing_mm=(5.0, dy, dx)))
     assert lesion.max_thickness_mm == pytest.approx(thickness_mm, abs=0.5)
+
+
+def test_the_deepest_point_is_found_in_the_lesions_box_as_in_the_whole_frame():
+    from scipy import ndimage
+
+    from ich_viewer.analysis.geometry import deepest_mm
+
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[:60, :70]
+    for _ in range(100):
+        mask = np.zeros((60, 70), bool)
+        for _ in range(rng.integers(1, 4)):  # ellipses, some cut by the frame
+            y, x, r = rng.integers(0, 60), rng.integers(0, 70), rng.integers(1, 15)
+            mask |= (yy - y) ** 2 / r**2 + (xx - x) ** 2 / (1.5 * r) ** 2 < 1
+        spacing = tuple(rng.uniform(0.3, 1.0, 2))
+        whole_frame = ndimage.distance_transform_edt(np.pad(mask, 1), sampling=spacing).max()
+        assert deepest_mm(mask, spacing) == pytest.approx(whole_frame, abs=1e-12)

@@ -42,3 +42,22 @@ def test_find_studies_returns_dicom_series_folders(tmp_path):
                                                tmp_path / "root" / "b"]
     assert find_studies(tmp_path / "root" / "b") == [tmp_path / "root" / "b"]
     assert find_studies(tmp_path / "nowhere") == []
+
+
+def test_listing_then_opening_reads_the_headers_once_and_a_changed_file_again(tmp_path, monkeypatch):
+    import os
+
+    from ich_viewer.study import dicom_series, loader
+    from tests.factories.dicom import write_ct_series
+
+    write_ct_series(tmp_path, n_slices=4)
+    scans = []
+    real = dicom_series.scan_dicom_files
+    monkeypatch.setattr(dicom_series, "scan_dicom_files", lambda *a: scans.append(1) or real(*a))
+    monkeypatch.setattr(loader, "_last_header_pass", None)
+    loader.list_series(tmp_path)
+    study = loader.open_study(tmp_path)
+    assert len(scans) == 1 and study.n_slices == 4
+    changed = sorted(tmp_path.glob("*.dcm"))[0]
+    os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))  # a newer file
+    assert loader.open_study(tmp_path).n_slices == 4 and len(scans) == 2

@@ -28,7 +28,7 @@ def serially(monkeypatch):
 
 def test_workers_and_the_caller_share_the_slices_in_order(long_j2k_series, monkeypatch):
     if parallel.worker_count() < 1:
-        pytest.skip("one core: nothing runs beside the caller")
+        pytest.skip("one core: no decoding workers")
     on_cores = open_study(long_j2k_series)
     serially(monkeypatch)
     one_core = open_study(long_j2k_series)
