@@ -130,14 +130,15 @@ class SegmentationEngine:
         that are not done yet, so the slice on screen is among the first (asked again every batch,
         so scrolling away moves the work with the reader). preview(indices, masks) receives each
         batch's preliminary mask on the study grid (skull rule and mask threshold; lesions smaller
-        than the smallest lesion are only dropped once every slice is done).
+        than the smallest lesion are only dropped once every slice is done). With a preview, the
+        first batch is the slice on screen alone: its outline appears after one slice's inference.
         """
         self.load()
         square = study_square(study, self.manifest.input)
         steps = Postprocessor(study.n_slices, self.manifest.input.size, study.voxels.shape[1:],
                               self.manifest.thresholds, square)
         for indices, probability, brain, bone in self._batches(study, square, with_bone, progress,
-                                                               is_cancelled, focus):
+                                                               is_cancelled, focus, first=1 if preview else None):
             preliminary = steps.add(indices, probability, brain, bone)
             if preview:
                 preview(indices, preliminary)
@@ -163,8 +164,9 @@ class SegmentationEngine:
 
     def _batches(self, study: Study, square: Square | None, with_bone: bool,
                  progress: Callable[[int, int], None] | None, is_cancelled: Callable[[], bool] | None,
-                 focus: Callable[[], int] | None):
-        """(slice indices, network probabilities, brain, bone) of each batch, nearest focus() first.
+                 focus: Callable[[], int] | None, first: int | None = None):
+        """(slice indices, network probabilities, brain, bone) of each batch, nearest focus() first;
+        the first batch of `first` slices when given.
 
         Each batch's views are made for it alone (batch_input), never for the whole study.
         Cancellation is checked before each batch; progress is told once the caller has taken one.
@@ -174,7 +176,8 @@ class SegmentationEngine:
         while remaining:
             if is_cancelled and is_cancelled():
                 raise SegmentationCancelled()
-            indices = nearest_slices(remaining, focus() if focus else 0, self.batch_size)
+            size = first if first and len(remaining) == n else self.batch_size
+            indices = nearest_slices(remaining, focus() if focus else 0, size)
             batch, brain, bone = batch_input(study, spec, indices, with_bone, square)
             yield indices, self._predict(batch), brain, bone
             taken = set(indices)

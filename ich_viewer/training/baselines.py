@@ -239,8 +239,17 @@ def inference_cost(repeats: int = 5) -> dict:
         prob = np.asarray(forward(brain[..., None]))[..., 0]
         return postprocess(prob, brain, None, volume.shape[1:], NOTEBOOK_THRESHOLDS, None)
 
+    # Ours as the viewer runs it: the shipped export in ONNX Runtime (the others: TensorFlow graphs).
+    from ich_viewer.segmentation.model_file import default_model_path, onnx_network_path, read_manifest
+    from ich_viewer.segmentation.runtimes import OnnxNetwork
+
+    weights = default_model_path()
+    shipped = OnnxNetwork(onnx_network_path(weights, read_manifest(weights)), force_cpu=True)
+
     figures = {}
-    runs = [("ich_unet25d", run_ours), ("ich_unet25d_v1", run_version_1)]
+    runs = [("ich_unet25d", run_ours),
+            ("ich_unet25d_onnx_runtime", lambda v: run_ours(v, lambda batch: shipped(batch)[..., None])),
+            ("ich_unet25d_v1", run_version_1)]
     runs += [(name, lambda v, f=forward: run_notebook(v, f)) for name, forward in notebook.items()]
     for name, run in runs:
         figures[name] = {
@@ -255,7 +264,8 @@ def inference_cost(repeats: int = 5) -> dict:
     # What compiling buys ours, against calling its layers one by one.
     layer_by_layer = median_seconds(lambda: run_ours(volume, lambda x: network(x, training=False)), repeats)
     figures["ich_unet25d_compiled_speedup"] = layer_by_layer * 1000 / study_ms["ich_unet25d"]
-    figures["note"] = f"median of {repeats}, CPU, {_threads()} threads, includes pre/postprocessing"
+    figures["note"] = (f"median of {repeats}, CPU, {_threads()} threads, includes pre/postprocessing; TensorFlow "
+                       "graphs, but ich_unet25d_onnx_runtime: the shipped export in ONNX Runtime (as the viewer)")
     return figures
 
 

@@ -21,6 +21,9 @@ def _sha256_lines() -> list[str]:
             manifest = read_manifest(weights)
             size = weights.stat().st_size / 1e6
             lines.append(f"| `{weights.name}` | {size:.1f} MB | `{manifest.sha256}` |")
+            if manifest.onnx:
+                onnx = weights.with_name(manifest.onnx)
+                lines.append(f"| `{onnx.name}` | {onnx.stat().st_size / 1e6:.1f} MB | `{manifest.onnx_sha256}` |")
     return lines
 
 
@@ -173,7 +176,7 @@ def _pixel_row(name: str, counted: str, t: dict) -> str:
 def _cost(c: dict) -> list[str]:
     lines = ["| Network | ms per slice (alone) | ms per slice (30-slice study) | ms per 30-slice study |",
              "|---|---|---|---|"]
-    for name in ("ich_unet25d", "ich_unet25d_v1", "reference_unet", "two_branch_net"):
+    for name in ("ich_unet25d", "ich_unet25d_onnx_runtime", "ich_unet25d_v1", "reference_unet", "two_branch_net"):
         if name not in c:  # figures of an older evaluation
             continue
         r = c[name]
