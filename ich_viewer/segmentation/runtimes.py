@@ -2,9 +2,11 @@
 
 Both take a float32 batch (n, S, S, channels) and give the probabilities (n, S, S).
 ONNX Runtime is the default for shipped networks because a cold start needs it:
-it imports and loads in about 0.3 s where TensorFlow takes 3-4 s on this
-class of CPU, and its float32 forward pass is as fast and gives the same
-probabilities (benchmarks/bench_runtimes.py, bench_runtime_agreement.py).
+on the 2-core development machine it imports and opens a network in 0.2-0.3 s,
+where TensorFlow's import alone takes 2.5 s (5 s on a busy machine) and the
+network another 1-2 s; on the whole cross-validation its float32 forward pass
+takes 0.94x TensorFlow's time and not one mask pixel differs
+(benchmarks/bench_runtime_agreement.py --runtimes tf,onnx).
 TensorFlow stays for networks without an export (a run just trained) and is
 what training uses. Either uses the GPU when there is one (onnxruntime-gpu's
 CUDA provider, or TensorFlow's GPU build) and can fall back to the CPU.
