@@ -545,31 +545,36 @@ class MainWindow(QMainWindow):
 
     def ask_unsaved_edits(self, doing: str) -> str:
         """SAVE, DISCARD or CANCEL (replaceable in tests)."""
-        buttons = QMessageBox.StandardButton
         return self._ask_three_ways(
             "Unsaved edits",
             f"You edited the hemorrhage outline of this study. Save your edits before {doing}?\n\n"
             "Save keeps them in your data folder: they are offered again when this study is "
             "segmented. Discard throws them away.",
-            {buttons.Save: SAVE, buttons.Discard: DISCARD}, CANCEL)
+            {"Save": SAVE, "Discard": DISCARD}, CANCEL)
 
     def ask_restore(self, saved: SavedEdits) -> str:
         """RESTORE, DISCARD or LATER for edits saved earlier (replaceable in tests)."""
         how = "saved by you" if saved.kept_by_reader else "kept by the autosave (the viewer was not closed normally)"
-        buttons = QMessageBox.StandardButton
         return self._ask_three_ways(
             "Restore edits",
             f"This study has edits of the hemorrhage outline from {saved.saved_at}, {how}.\n\n"
             "Restore puts them back (Undo takes them off again); Discard deletes them; "
             "Cancel keeps them for later and shows the model's outline.",
-            {buttons.Restore: RESTORE, buttons.Discard: DISCARD}, LATER)
+            {"Restore": RESTORE, "Discard": DISCARD}, LATER)
 
-    def _ask_three_ways(self, title: str, text: str, answers: dict, on_cancel: str) -> str:
-        """A question with the answers' buttons (the first is the default) and Cancel."""
-        first, second = answers
-        cancel = QMessageBox.StandardButton.Cancel
-        answer = QMessageBox.question(self, title, text, first | second | cancel, first)
-        return answers.get(answer, on_cancel)
+    def _ask_three_ways(self, title: str, text: str, answers: dict[str, str], on_cancel: str) -> str:
+        """A question with a button per answer, by its label (the first is the default), and Cancel.
+
+        Labelled buttons, not Qt's standard ones: Qt has no "Restore" (a standard button named so
+        raised AttributeError when the prompt opened)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        (first, first_answer), (second, second_answer) = answers.items()
+        buttons = {box.addButton(first, QMessageBox.ButtonRole.AcceptRole): first_answer,
+                   box.addButton(second, QMessageBox.ButtonRole.DestructiveRole): second_answer}
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(next(iter(buttons)))
+        box.exec()
+        return buttons.get(box.clickedButton(), on_cancel)
 
     def _autosave(self, kept_by_reader: bool = False) -> None:
         """Write the review's edits now (after every step: a kill -9 loses at most the next stroke)."""

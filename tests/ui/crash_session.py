@@ -36,19 +36,21 @@ def stroke(win: MainWindow, y: float, finish: bool = True) -> None:
 
 def main(out_dir: Path, n_strokes: int) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the application starts
+    os.environ.setdefault("ICH_VIEWER_USER_DATA", str(out_dir / "user_data"))  # never the reader's autosaves
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(out_dir / "settings"))
     app = make_application([])
     settings = ViewerSettings()
     settings.auto_segment = False  # segment on request below: no wait for a first paint offscreen
     win = MainWindow(settings, engine_factory=fake_engine(mask_of=known_mask))
     win.show()
-    segmented = QEventLoop()
-    win.findings_changed.connect(segmented.quit)
+    segmented, findings = QEventLoop(), []
+    win.findings_changed.connect(lambda *args: (findings.append(True), segmented.quit()))
     for failure in (win.segmentation.failed, win.segmentation.model_failed):
         failure.connect(lambda message: (print(f"failed: {message}", flush=True), sys.exit(1)))
     win.show_study(make_hu_study())
     win.segment_study()
-    segmented.exec()
+    if not findings:  # they may already be in: quit() before exec() would not end the loop
+        segmented.exec()
     win.slice_view.set_slice(STROKE_SLICE)
     for k in range(n_strokes):
         stroke(win, 10 + 8 * k)

@@ -231,3 +231,31 @@ def test_a_session_killed_mid_stroke_loses_only_that_stroke(tmp_path, segmented)
     history = later.review.history
     assert [step["action"] for step in history] == ["paint", "paint", "paint", "restore edits"]
     assert json.dumps(history)  # the provenance stays plain JSON
+
+
+@pytest.mark.parametrize("ask, saved, label, expected", [
+    ("ask_restore", True, "Restore", main_window.RESTORE),
+    ("ask_restore", False, "Discard", main_window.DISCARD),
+    ("ask_restore", True, "Cancel", main_window.LATER),
+    ("ask_unsaved_edits", None, "Save", main_window.SAVE),
+    ("ask_unsaved_edits", None, "Discard", main_window.DISCARD),
+    ("ask_unsaved_edits", None, "Cancel", main_window.CANCEL),
+])
+def test_the_real_questions_show_their_buttons_and_give_the_answer_clicked(window, qtbot, ask, saved, label,
+                                                                           expected):
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def click():
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        labels = [b.text().replace("&", "") for b in box.buttons()]
+        assert label in labels and len(labels) == 3, labels
+        next(b for b in box.buttons() if b.text().replace("&", "") == label).click()
+
+    QTimer.singleShot(0, click)
+    argument = SimpleNamespace(saved_at="2026-12-03 10:00", kept_by_reader=saved) if ask == "ask_restore" \
+        else "closing the study"
+    assert getattr(window, ask)(argument) == expected
