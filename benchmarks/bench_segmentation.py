@@ -78,6 +78,7 @@ def open_to_mask(window: MainWindow, folder: Path) -> tuple[float, float, float]
     wait_for(window.findings_changed)
     window.slice_view.graphics.viewport().repaint()
     seconds = time.perf_counter() - started
+    gaps.append(clock.elapsed())  # the gap still open: the findings, measured on the GUI thread, end it
     timer.stop()
     window.segmentation.preview_ready.disconnect(preview)
     return seconds, max(gaps[1:], default=0), on_screen[0]

@@ -251,12 +251,16 @@ def _dicomdir_input(dicomdir: Path, in_folder: bool = False) -> _DicomInput | No
 _last_header_pass: tuple[tuple, tuple[list[DicomSlice], list]] | None = None
 
 
+def _changed(stat) -> tuple[int, int]:
+    return stat.st_mtime_ns, stat.st_size
+
+
 def _scan_headers(found: _DicomInput) -> tuple[list[DicomSlice], list]:
     from ich_viewer.study.dicom_series import scan_dicom_files
 
     global _last_header_pass
     try:
-        key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in found.files)
+        key = tuple((str(f), *_changed(f.stat())) for f in found.files)
     except OSError:  # a file went away: scan, and let the scan say which
         key = None
     if key is not None and _last_header_pass is not None and _last_header_pass[0] == key:

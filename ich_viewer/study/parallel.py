@@ -44,8 +44,9 @@ def worker_count() -> int:
 
 def _shared_pool() -> ProcessPoolExecutor | None:
     global _pool
-    if _pool is None and not _pool_broken and worker_count() > 0:
-        _pool = ProcessPoolExecutor(worker_count(), mp_context=multiprocessing.get_context("spawn"))
+    workers = worker_count()
+    if _pool is None and not _pool_broken and workers > 0:
+        _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     return _pool
 
 
