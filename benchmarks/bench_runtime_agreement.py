@@ -1,8 +1,8 @@
-"""Does another CPU runtime change the cross-validation? The fold networks under ONNX Runtime (what ships),
-LiteRT int8 and TF bf16, against TensorFlow (issue 16).
+"""Does another CPU runtime change the cross-validation? The fold networks under ONNX Runtime,
+OpenVINO (f32 and bf16), LiteRT int8 and TF bf16, against TensorFlow (issue 16).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_runtime_agreement.py [--folds 0,1,2,3,4]
-        [--runtimes tf,onnx,bf16,int8]
+        [--runtimes tf,onnx,bf16,int8,ov,ovbf16]
 
 Issue 16 keeps the fastest CPU runtime only if it changes the cross-validation per-patient
 Dice by no more than 0.005 and changes no patient-level decision. benchmarks/bench_runtimes.py
@@ -21,7 +21,9 @@ For each fold k of models/cv_folds.json, with the fold network models/ich_unet25
   its middle slice marked in hemorrhage_diagnosis.csv; 91-94 slices a fold;
 - TF bf16 grappler: the same engine with grappler's auto_mixed_precision_onednn_bfloat16
   rewrite of its graph (set before the first function is traced; it applies to the process);
-- ONNX Runtime: the engine as it ships, running the fold network's ONNX export (its manifest lists it);
+- ONNX Runtime: the engine running the fold network's ONNX export (its manifest lists it);
+- OpenVINO f32 / bf16: the same export compiled by OpenVINO for the CPU, at float32 or with
+  bfloat16 inference (AMX / AVX512-BF16; what OpenVINO picks by itself on such a CPU);
 - TensorFlow as the engine runs a network without an export (the reference, "TF").
 
 Every held-out patient of the fold goes through the engine's whole pipeline, as the evaluation
@@ -72,8 +74,11 @@ TF = "TensorFlow"
 ORT = "ONNX Runtime (engine)"
 BF16 = "TF bf16 grappler"
 INT8 = "LiteRT int8"
-RUNTIMES = (TF, ORT, BF16, INT8)
-SHORT_NAMES = {"tf": TF, "onnx": ORT, "bf16": BF16, "int8": INT8}
+OV_F32 = "OpenVINO f32"
+OV_BF16 = "OpenVINO bf16"
+OPENVINO_PRECISION = {OV_F32: "f32", OV_BF16: "bf16"}
+RUNTIMES = (TF, ORT, BF16, INT8, OV_F32, OV_BF16)
+SHORT_NAMES = {"tf": TF, "onnx": ORT, "bf16": BF16, "int8": INT8, "ov": OV_F32, "ovbf16": OV_BF16}
 DICE_TOLERANCE = 0.005  # issue 16
 
 
@@ -111,6 +116,19 @@ class MeasuredEngine(SegmentationEngine):
         return self.last_result
 
 
+class OpenVinoEngine(MeasuredEngine):
+    """The engine with OpenVINO running the fold network's ONNX export, at the precision asked for."""
+
+    def __init__(self, model_path: Path, precision: str):
+        super().__init__(model_path, runtimes.OPENVINO)
+        self.precision = precision
+
+    def _open_network(self, manifest):
+        from ich_viewer.segmentation.model_file import onnx_network_path
+
+        return runtimes.OpenVinoNetwork(onnx_network_path(self.model_path, manifest), self.precision)
+
+
 class LiteRTEngine(MeasuredEngine):
     """The same engine with a LiteRT interpreter as its forward pass; no TensorFlow is loaded."""
 
@@ -145,7 +163,7 @@ def _start_runtime(name: str) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # the skull rule and the resampling
-    if name in (INT8, ORT):
+    if name in (INT8, ORT, *OPENVINO_PRECISION):
         return
     import tensorflow as tf
 
@@ -177,8 +195,12 @@ def serve(name: str, data: str, connection) -> None:
             if message[0] == "fold":
                 fold, tflite = message[1], message[2]
                 path = shipped_network_path(f"fold{fold}")
-                engine = LiteRTEngine(path, Path(tflite)) if name == INT8 else \
-                    MeasuredEngine(path, runtimes.ONNXRUNTIME if name == ORT else runtimes.TENSORFLOW)
+                if name == INT8:
+                    engine = LiteRTEngine(path, Path(tflite))
+                elif name in OPENVINO_PRECISION:
+                    engine = OpenVinoEngine(path, OPENVINO_PRECISION[name])
+                else:
+                    engine = MeasuredEngine(path, runtimes.ONNXRUNTIME if name == ORT else runtimes.TENSORFLOW)
                 start = time.perf_counter()
                 engine.load()
                 connection.send(time.perf_counter() - start)
@@ -310,8 +332,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="CT-ICH folder (default: $ICH_DATA/ct-ich)")
     parser.add_argument("--limit", type=int, default=None,
                         help="only the first LIMIT held-out patients of each fold (a quick check)")
-    parser.add_argument("--runtimes", default="tf,onnx,bf16,int8",
-                        help="comma-separated, of tf (always), onnx, bf16, int8 (default: all)")
+    parser.add_argument("--runtimes", default="tf,onnx,bf16,int8,ov,ovbf16",
+                        help="comma-separated, of tf (always), onnx, bf16, int8, ov (OpenVINO f32), "
+                             "ovbf16 (default: all)")
     args = parser.parse_args()
     chosen = {TF, *(SHORT_NAMES[n.strip()] for n in args.runtimes.split(",") if n.strip())}
     chosen_folds = [int(f) for f in args.folds.split(",") if f.strip()]

@@ -89,7 +89,7 @@ class SegmentationEngine:
         self.batch_size = batch_size
         self.runtime_choice = runtime
         self.device = ""
-        self.runtime = ""  # once loaded: "ONNX Runtime 1.x" or "TensorFlow 2.x"
+        self.runtime = ""  # once loaded: "ONNX Runtime 1.x", "TensorFlow 2.x" or "OpenVINO 2026.x (f32)"
         self.info: ModelInfo | None = None
         self.manifest: NetworkManifest | None = None
         self._network = None  # batch (n, S, S, channels) -> probabilities (n, S, S)
@@ -112,11 +112,17 @@ class SegmentationEngine:
         return self.info
 
     def _open_network(self, manifest: NetworkManifest):
-        """ONNX Runtime when the manifest lists an export and it is installed (or asked for), else TensorFlow."""
-        onnx = None if self.runtime_choice == runtimes.TENSORFLOW else onnx_network_path(self.model_path, manifest)
-        if self.runtime_choice == runtimes.ONNXRUNTIME and onnx is None:
+        """The manifest's ONNX export when it lists one, in ONNX Runtime (or OpenVINO when asked for);
+        TensorFlow for a network without an export, or when asked for."""
+        choice = self.runtime_choice
+        onnx = None if choice == runtimes.TENSORFLOW else onnx_network_path(self.model_path, manifest)
+        if choice in (runtimes.ONNXRUNTIME, runtimes.OPENVINO) and onnx is None:
             raise ModelFileError(f"{self.model_path}: its manifest lists no ONNX export")
-        if onnx is not None and (self.runtime_choice == runtimes.ONNXRUNTIME or runtimes.onnxruntime_installed()):
+        if onnx is None:
+            return runtimes.KerasNetwork(self.model_path, manifest.input.size, self.force_cpu)
+        if choice == runtimes.OPENVINO:
+            return runtimes.OpenVinoNetwork(onnx)
+        if choice == runtimes.ONNXRUNTIME or runtimes.installed("onnxruntime"):
             return runtimes.OnnxNetwork(onnx, self.force_cpu)
         return runtimes.KerasNetwork(self.model_path, manifest.input.size, self.force_cpu)
 

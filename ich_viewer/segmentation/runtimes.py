@@ -1,15 +1,18 @@
-"""What runs the network's forward pass: ONNX Runtime when the manifest lists an export, else TensorFlow.
+"""What runs the network's forward pass: its ONNX export when the manifest lists one, else TensorFlow.
 
-Both take a float32 batch (n, S, S, channels) and give the probabilities (n, S, S).
-ONNX Runtime is the default for shipped networks because a cold start needs it:
-on the 2-core development machine it imports and opens a network in 0.2-0.3 s,
-where TensorFlow's import alone takes 2.5 s (5 s on a busy machine) and the
-network another 1-2 s; on the whole cross-validation its float32 forward pass
-takes 0.94x TensorFlow's time and not one mask pixel differs
-(benchmarks/bench_runtime_agreement.py --runtimes tf,onnx).
-TensorFlow stays for networks without an export (a run just trained) and is
-what training uses. Either uses the GPU when there is one (onnxruntime-gpu's
-CUDA provider, or TensorFlow's GPU build) and can fall back to the CPU.
+Each takes a float32 batch (n, S, S, channels) and gives the probabilities (n, S, S).
+ONNX Runtime runs the export by default: it imports and opens a network in 0.1-0.3 s,
+where TensorFlow's import alone takes 2.5 s (5 s on a busy machine); on the whole
+cross-validation its forward pass takes 0.95x TensorFlow's time and not one mask pixel
+differs (benchmarks/bench_runtime_agreement.py --runtimes onnx,ov,ovbf16, 1 thread).
+OpenVINO (runtime "openvino", the optional extra of that name) takes 0.82x at float32,
+also with no pixel changed, and 0.28x at bfloat16 (AMX), which moves two patients' Dice
+by more than 0.005 (issue 16's rule). It is not the default: `import openvino` starts its
+telemetry sender (a thread pool) in an offline product, and it would add about 95 MB to
+the bundle for 1.16x over ONNX Runtime.
+TensorFlow stays for networks without an export (a run just trained) and is what
+training uses. ONNX Runtime (onnxruntime-gpu's CUDA provider) or TensorFlow use the GPU
+when there is one and can fall back to the CPU.
 
 Nothing here is imported at start-up: each runtime is imported on first use.
 """
@@ -24,15 +27,15 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-AUTO, TENSORFLOW, ONNXRUNTIME = "auto", "tensorflow", "onnxruntime"
-CHOICES = (AUTO, TENSORFLOW, ONNXRUNTIME)
+AUTO, TENSORFLOW, ONNXRUNTIME, OPENVINO = "auto", "tensorflow", "onnxruntime", "openvino"
+CHOICES = (AUTO, TENSORFLOW, ONNXRUNTIME, OPENVINO)
 CUDA = "CUDAExecutionProvider"
 
 
-def onnxruntime_installed() -> bool:
+def installed(module: str) -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("onnxruntime") is not None
+    return importlib.util.find_spec(module) is not None
 
 
 def thread_count() -> int | None:
@@ -68,6 +71,35 @@ class OnnxNetwork:
 
     def on_cpu(self) -> OnnxNetwork:
         return OnnxNetwork(self.path, force_cpu=True)
+
+
+class OpenVinoNetwork:
+    """The network's ONNX export compiled by OpenVINO for the CPU.
+
+    precision: "f32", or "bf16" (what OpenVINO picks by itself on a CPU with AMX or AVX512-BF16).
+    """
+
+    device = "CPU"
+
+    def __init__(self, path: Path, precision: str = "f32") -> None:
+        import openvino as ov
+
+        config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"}
+        threads = thread_count()
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self.path, self.precision = path, precision
+        core = ov.Core()
+        model = core.read_model(str(path))
+        self.channels = int(model.inputs[0].get_partial_shape()[-1].get_length())
+        self._compiled = core.compile_model(model, "CPU", config)
+        self.runtime = f"OpenVINO {ov.__version__.split('-')[0]} ({precision})"
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self._compiled(batch)[0][..., 0]
+
+    def on_cpu(self) -> OpenVinoNetwork:
+        return self
 
 
 class KerasNetwork:

@@ -102,6 +102,8 @@ def _density(m: dict) -> list[str]:
 NOTEBOOK_REPORTED = {"reference_unet": (0.94, 0.32), "two_branch_net": (0.98, 0.56)}
 NETWORK_LABELS = {"reference_unet": "Notebook U-Net", "two_branch_net": "Notebook two-branch",
                   "ich_unet25d": "Ours (ich_unet25d)",
+                  "pool_ich_unet25d": "Ours, trained on the notebook's pool (its leak too), 24 epochs",
+                  "pool_long_ich_unet25d": "Ours, trained on the notebook's pool (its leak too), 60 epochs",
                   "ich_unet25d_notebook_reading": "Ours, read as the notebook reads (0.5, no rules)"}
 
 

@@ -19,7 +19,7 @@ from ich_viewer.training.notebook_recipe import (
     write_run_manifest,
 )
 from ich_viewer.training.onnx_export import export_onnx
-from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, notebook_split
+from ich_viewer.training.plan import NETWORK_NAME, NETWORK_VERSION, all_runs, notebook_pool_slices, notebook_split
 from ich_viewer.training.train import OURS, REFINE, TUNE, configure_tensorflow, train_run
 
 
@@ -37,7 +37,10 @@ def train_all(data: Path, runs_dir: Path, only: list[str], threads: int | None, 
     for run in runs:
         if run.notebook_split:
             ordered = list(prepared.values())
-            train_slices, _ = notebook_split(ordered)
+            if run.notebook_pool:
+                train_slices = notebook_pool_slices(patients, ordered)
+            else:
+                train_slices, _ = notebook_split(ordered)
             train_run(run.config, ordered, runs_dir / run.name, log=_log, slices=train_slices)
         else:
             chosen = [p for n, p in prepared.items() if folds[n] != run.held_out_fold]

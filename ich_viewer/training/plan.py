@@ -13,16 +13,20 @@
   reference notebook's random 80/20 split trains on (notebook_recipe.py),
   so that it is tested on the same slices as the notebook's two networks
   (whose runs are listed in notebook_recipe.notebook_runs).
+- notebook_pool_ich_unet25d: ours, trained on the notebook split's training
+  slices and on the test slices whose augmented copies the notebook's networks
+  train on (the notebook's leak, given to ours too: like for like);
+  notebook_pool_long_ich_unet25d: the same for 60 epochs instead of 24.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ich_viewer.training.folds import N_FOLDS
-from ich_viewer.training.notebook_recipe import original_split
+from ich_viewer.training.notebook_recipe import notebook_data, original_split, originals
 from ich_viewer.training.train import OURS, REFINE, TUNE, TrainConfig
 
 NETWORK_NAME = "ich_unet25d"
@@ -35,6 +39,7 @@ class Run:
     config: TrainConfig
     held_out_fold: int | None = None  # patient-wise: train on the other folds
     notebook_split: bool = False  # slice-wise 80/20 split
+    notebook_pool: bool = False  # with it: also the test slices the notebook's pool trains on
     refines: str | None = None  # continue this run's finished network on its hard examples
     ships_as: str | None = None  # its name in models/ (ich_unet25d_<name>.keras), if it ships
 
@@ -48,12 +53,29 @@ def all_runs() -> list[Run]:
              for name, fold in zip(names, folds)]
     # Our full first-stage budget (no refinement): compare with the fold0 row.
     runs.append(Run("notebook_ich_unet25d", OURS, notebook_split=True))
+    runs.append(Run("notebook_pool_ich_unet25d", OURS, notebook_split=True, notebook_pool=True))
+    # The same for 2.5 times the epochs: nearer the samples the notebook's networks saw in their hours.
+    runs.append(Run("notebook_pool_long_ich_unet25d", replace(OURS, epochs=60), notebook_split=True,
+                    notebook_pool=True))
     return runs
+
+
+def _slice_pairs(prepared) -> list[tuple[int, int]]:
+    return [(i, z) for i, p in enumerate(prepared) for z in range(len(p.images))]
 
 
 def notebook_split(prepared) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The reference notebook's 80/20 split of original slices, as (patient index, slice index) pairs."""
-    pairs = [(i, z) for i, p in enumerate(prepared) for z in range(len(p.images))]
+    pairs = _slice_pairs(prepared)
     has_hemorrhage = np.concatenate([p.masks.any(axis=(1, 2)) for p in prepared])
     train, test = original_split(has_hemorrhage)
     return [pairs[k] for k in train], [pairs[k] for k in test]
+
+
+def notebook_pool_slices(patients, prepared) -> list[tuple[int, int]]:
+    """The notebook split's training slices, plus the test slices whose augmented copies the
+    notebook's networks train on (patients: those `prepared` was made from, in the same order)."""
+    pairs = _slice_pairs(prepared)
+    train, _ = notebook_split(prepared)
+    leaked = [pairs[k] for k in np.unique(notebook_data(originals(patients)).train.source)]
+    return sorted(set(train) | set(leaked))

@@ -52,7 +52,6 @@ from ich_viewer.analysis.review import Review
 from ich_viewer.atomic import ExportError
 from ich_viewer.segmentation.engine import SegmentationEngine
 from ich_viewer.segmentation.model_file import DEFAULT_MODEL, shipped_models
-from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.export_window import export_window_text, window_text
 from ich_viewer.study.model import CT_ICH_BRAIN_WINDOW, NOT_HU_RESULT, Study
 from ich_viewer.study.qc import QcWarning
@@ -648,13 +647,8 @@ class MainWindow(QMainWindow):
         self.findings_panel.show_message("Segmentation cancelled: press S to segment this study.")
         self._tell("Segmentation cancelled")
 
-    def _on_segmented(self, study: Study, result: SegmentationResult) -> None:
+    def _on_segmented(self, study: Study, review: Review) -> None:
         if study is not self.study:
-            return
-        try:
-            review = Review.of(study, result)
-        except ValueError as error:
-            self._on_segmentation_failed(str(error))
             return
         self._preliminary.drop()  # the review's layers go on in their order: the outline above the heat map
         self._set_review(review)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
+from ich_viewer.analysis.review import Review
 from ich_viewer.segmentation.model_file import DEFAULT_MODEL, model_path
-from ich_viewer.segmentation.result import SegmentationResult
 from ich_viewer.study.model import Study
 from ich_viewer.ui.worker import PythonThread, SegmentationWorker
 
@@ -97,7 +97,7 @@ class AfterNextPaint(QObject):
 class SegmentationControl(QObject):
     """Requests segmentations of the study on screen and reports results, failures and progress."""
 
-    result_ready = Signal(object, object)  # Study, SegmentationResult
+    result_ready = Signal(object, object)  # Study, Review
     preview_ready = Signal(object, object, object)  # Study, slice indices, their preliminary masks
     failed = Signal(str)  # a message for the reader
     cancelled = Signal()  # the worker stopped a job that was no longer wanted
@@ -234,14 +234,14 @@ class SegmentationControl(QObject):
             self.preview_ready.emit(self._study, indices, masks)
 
     @Slot(int, object)
-    def _on_finished(self, request_id: int, result: SegmentationResult) -> None:
+    def _on_finished(self, request_id: int, review: Review) -> None:
         if request_id != self._current_id:
             return
         study, self._study, self._current_id = self._study, None, None
         self._status.show_idle()
-        self.device = result.device  # "CPU (GPU failed)" appears only once the GPU has failed
-        self._status.show_device(result.device)
-        self.result_ready.emit(study, result)
+        self.device = review.result.device  # "CPU (GPU failed)" appears only once the GPU has failed
+        self._status.show_device(self.device)
+        self.result_ready.emit(study, review)
 
     @Slot(int, str)
     def _on_failed(self, request_id: int, message: str) -> None:

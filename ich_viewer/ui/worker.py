@@ -2,8 +2,9 @@
 
 The GUI thread never touches TensorFlow. SegmentationControl (segmentation_control.py)
 sends requests (a request id and a Study) through a queued signal; the worker loads
-and warms up the network on first use, segments in batches, and answers with signals
-carrying the request id, so that the control drops anything not for the study on
+and warms up the network on first use, segments in batches, measures the result (a
+Review: the findings, every lesion measured), and answers with signals carrying the
+request id, so that the control drops anything not for the study on
 screen. Cancelling only sets a flag that the worker checks between batches.
 """
 
@@ -14,6 +15,7 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from ich_viewer.analysis.review import Review
 from ich_viewer.segmentation.engine import SegmentationCancelled, SegmentationEngine, Segmenter
 from ich_viewer.study.model import Study
 
@@ -25,7 +27,7 @@ class SegmentationWorker(QObject):
     model_failed = Signal(str)
     progress = Signal(int, int, int)  # request id, slices done, total
     preview = Signal(int, object, object)  # request id, slice indices, their preliminary masks
-    finished = Signal(int, object)  # request id, SegmentationResult
+    finished = Signal(int, object)  # request id, Review (the result measured, ready for the window)
     failed = Signal(int, str)
     cancelled = Signal(int)
 
@@ -89,6 +91,8 @@ class SegmentationWorker(QObject):
                 focus=self._current_focus,
                 preview=lambda indices, masks: self.preview.emit(request_id, indices, masks),
             )
+            # Measured here, not on the GUI thread: on a long series the findings take seconds.
+            review = Review.of(study, result)
         except SegmentationCancelled:
             self.cancelled.emit(request_id)
         except MemoryError:
@@ -97,7 +101,7 @@ class SegmentationWorker(QObject):
             log.exception("segmentation of %s failed", study.source)
             self.failed.emit(request_id, f"Segmentation failed: {error}")
         else:
-            self.finished.emit(request_id, result)
+            self.finished.emit(request_id, review)
 
 
 class PythonThread(QThread):

@@ -37,16 +37,17 @@ def test_the_result_is_for_the_study_asked_and_progress_is_shown(control, qtbot)
     study = _study(value=100)
     with qtbot.waitSignal(control.result_ready, timeout=5000) as blocker:
         control.segment(study)
-    answered, result = blocker.args
+    answered, review = blocker.args
     assert answered is study and not control.running
-    assert result.mask.all()
+    assert review.result.mask.all()
+    assert review.findings.detected  # measured in the worker, before it reached the GUI thread
     assert shown[-1] == 10 and status.progress.isHidden()  # 10 of 10 slices, then idle
 
 
 def test_a_new_study_drops_the_running_job(control, qtbot):
     control, _ = control
     results = []
-    control.result_ready.connect(lambda study, result: results.append(study))
+    control.result_ready.connect(lambda study, review: results.append(study))
     control.segment(_study(n=50))
     second = _study(n=3, value=100)
     with qtbot.waitSignal(control.cancelled, timeout=5000):
@@ -56,12 +57,17 @@ def test_a_new_study_drops_the_running_job(control, qtbot):
     assert results == [second]  # nothing of the first study reached the window
 
 
-def test_worker_errors_reach_the_gui_as_messages(qtbot):
-    control, _ = _control(qtbot, lambda force_cpu=False: FakeEngine(fail=MemoryError()))
+@pytest.mark.parametrize("engine, message", [
+    (FakeEngine(fail=MemoryError()), "Out of memory"),
+    # The worker measures the result: a mask of another shape is named in the failure.
+    (FakeEngine(mask_of=lambda study: np.ones((study.n_slices, 4, 4), bool)), "does not fit the study (10, 8, 8)"),
+], ids=["out of memory", "mask of another shape"])
+def test_worker_errors_reach_the_gui_as_messages(qtbot, engine, message):
+    control, _ = _control(qtbot, lambda force_cpu=False: engine)
     try:
         with qtbot.waitSignal(control.failed, timeout=5000) as blocker:
             control.segment(_study())
-        assert "Out of memory" in blocker.args[0] and not control.running
+        assert message in blocker.args[0] and not control.running
     finally:
         control.shutdown()
 
