@@ -45,8 +45,8 @@ from ich_viewer.training.plan import NETWORK_VERSION
 from ich_viewer.training.train import TrainConfig
 
 OURS_ON_NOTEBOOK_SPLIT = "notebook_ich_unet25d"
-# With the test slices the notebook's pool trains on, for 24 and 60 epochs.
-OURS_ON_NOTEBOOK_POOL = ("notebook_pool_ich_unet25d", "notebook_pool_long_ich_unet25d")
+# With the test slices the notebook's pool trains on, for 24, 60 and 150 epochs.
+OURS_ON_NOTEBOOK_POOL = ("notebook_pool_ich_unet25d", "notebook_pool_long_ich_unet25d", "notebook_pool_150_ich_unet25d")
 
 BATCH = 16
 

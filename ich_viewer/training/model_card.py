@@ -104,6 +104,7 @@ NETWORK_LABELS = {"reference_unet": "Notebook U-Net", "two_branch_net": "Noteboo
                   "ich_unet25d": "Ours (ich_unet25d)",
                   "pool_ich_unet25d": "Ours, trained on the notebook's pool (its leak too), 24 epochs",
                   "pool_long_ich_unet25d": "Ours, trained on the notebook's pool (its leak too), 60 epochs",
+                  "pool_150_ich_unet25d": "Ours, trained on the notebook's pool (its leak too), 150 epochs",
                   "ich_unet25d_notebook_reading": "Ours, read as the notebook reads (0.5, no rules)"}
 
 

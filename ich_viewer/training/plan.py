@@ -16,7 +16,7 @@
 - notebook_pool_ich_unet25d: ours, trained on the notebook split's training
   slices and on the test slices whose augmented copies the notebook's networks
   train on (the notebook's leak, given to ours too: like for like);
-  notebook_pool_long_ich_unet25d: the same for 60 epochs instead of 24.
+  notebook_pool_long_ich_unet25d, notebook_pool_150_ich_unet25d: the same for 60 and 150 epochs.
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ def all_runs() -> list[Run]:
     # Our full first-stage budget (no refinement): compare with the fold0 row.
     runs.append(Run("notebook_ich_unet25d", OURS, notebook_split=True))
     runs.append(Run("notebook_pool_ich_unet25d", OURS, notebook_split=True, notebook_pool=True))
-    # The same for 2.5 times the epochs: nearer the samples the notebook's networks saw in their hours.
+    # The same for 2.5 and 6 times the epochs: nearer the samples the notebook's networks saw in their hours.
     runs.append(Run("notebook_pool_long_ich_unet25d", replace(OURS, epochs=60), notebook_split=True,
+                    notebook_pool=True))
+    runs.append(Run("notebook_pool_150_ich_unet25d", replace(OURS, epochs=150), notebook_split=True,
                     notebook_pool=True))
     return runs
 
