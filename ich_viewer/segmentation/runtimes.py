@@ -88,7 +88,7 @@ class OpenVinoNetwork:
         threads = thread_count()
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
-        self.path, self.precision = path, precision
+        self.path = path
         core = ov.Core()
         model = core.read_model(str(path))
         self.channels = int(model.inputs[0].get_partial_shape()[-1].get_length())

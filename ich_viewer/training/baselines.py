@@ -41,12 +41,8 @@ from ich_viewer.training.notebook_recipe import (
     run_summary,
     write_run_manifest,
 )
-from ich_viewer.training.plan import NETWORK_VERSION
+from ich_viewer.training.plan import NETWORK_VERSION, all_runs
 from ich_viewer.training.train import TrainConfig
-
-OURS_ON_NOTEBOOK_SPLIT = "notebook_ich_unet25d"
-# With the test slices the notebook's pool trains on, for 24, 60 and 150 epochs.
-OURS_ON_NOTEBOOK_POOL = ("notebook_pool_ich_unet25d", "notebook_pool_long_ich_unet25d", "notebook_pool_150_ich_unet25d")
 
 BATCH = 16
 
@@ -119,10 +115,12 @@ def notebook_protocol(patients, runs_dir: Path) -> dict:
             rows[run.name] = {"as_notebook_counted": _tally(prob, test.masks),
                               "original_slices": _tally(prob[is_original], test.masks[is_original]),
                               "training": run_summary(run_dir), "parameters": int(model.count_params())}
-    originals_only = test.subset(np.flatnonzero(is_original))
-    for name in (OURS_ON_NOTEBOOK_SPLIT, *OURS_ON_NOTEBOOK_POOL):
-        if (runs_dir / name / "final.keras").exists():
-            prepared = list(prepare_all(patients, cache=runs_dir / "ct_ich_256.npz").values())
+    # Ours on the notebook's split (plan.py: on its training slices, or on its whole pool).
+    finished = [run.name for run in all_runs() if run.notebook_split and (runs_dir / run.name / "final.keras").exists()]
+    if finished:
+        originals_only = test.subset(np.flatnonzero(is_original))
+        prepared = list(prepare_all(patients, cache=runs_dir / "ct_ich_256.npz").values())
+        for name in finished:
             prob = _ours_on_notebook_test(runs_dir / name, prepared, originals_only)
             rows[name] = {"original_slices": _tally(prob, originals_only.masks), "network_version": NETWORK_VERSION}
     return rows
