@@ -8,8 +8,9 @@ differs (benchmarks/bench_runtime_agreement.py --runtimes onnx,ov,ovbf16, 1 thre
 OpenVINO (runtime "openvino", the optional extra of that name) takes 0.82x at float32,
 also with no pixel changed, and 0.28x at bfloat16 (AMX), which moves two patients' Dice
 by more than 0.005 (issue 16's rule). It is not the default: `import openvino` starts its
-telemetry sender (a thread pool) in an offline product, and it would add about 95 MB to
-the bundle for 1.16x over ONNX Runtime.
+telemetry sender (a thread pool) and writes a client-id folder under ~/intel, in an offline
+product, and its CPU plugin, core and ONNX reader alone are 88 MB (du), for 1.16x over
+ONNX Runtime.
 TensorFlow stays for networks without an export (a run just trained) and is what
 training uses. ONNX Runtime (onnxruntime-gpu's CUDA provider) or TensorFlow use the GPU
 when there is one and can fall back to the CPU.
