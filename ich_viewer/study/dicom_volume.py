@@ -22,7 +22,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from ich_viewer.study import parallel
+from ich_viewer.study import jpeg2000, parallel
 from ich_viewer.study.dicom_series import DicomSlice, float_values, slice_normal
 from ich_viewer.study.errors import StudyLoadError
 from ich_viewer.study.files import describe_problems, most_common, name_list, shown_name
@@ -193,8 +193,7 @@ def _read_voxels(slices, source, name, progress=None,
     rows, cols = slices[0].size
     voxels = np.empty((len(slices), rows, cols), np.float32)
     kept, problems, rescaled = [], [], False
-    compressed = _is_compressed(slices[0])
-    decoded = parallel.map_in_order(decode_slice, slices) if compressed else map(decode_slice, slices)
+    decoded = _decoded_slices(slices)
     for done, (dicom_slice, stored) in enumerate(zip(slices, decoded)):
         if progress is not None:
             progress(done, len(slices))
@@ -217,6 +216,15 @@ def _read_voxels(slices, source, name, progress=None,
     if len(kept) < len(slices):
         voxels = voxels[: len(kept)].copy()  # rare; a copy keeps the peak at 2x
     return voxels, kept, rescaled, skipped_file_warnings(problems)
+
+
+def _decoded_slices(slices):
+    """Each slice's stored values or DecodeFailure, in order; a compressed series on every core."""
+    if jpeg2000.applies(slices[0]):
+        return jpeg2000.map_in_order(slices, fallback=decode_slice)
+    if _is_compressed(slices[0]):
+        return parallel.map_in_order(decode_slice, slices)
+    return map(decode_slice, slices)
 
 
 @dataclass(frozen=True)

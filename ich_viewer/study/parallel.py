@@ -1,12 +1,13 @@
 """Decoding a long compressed series on every core.
 
-The JPEG 2000 decoders hold the GIL, so threads would take turns: worker
+pydicom's decoders (JPEG-LS, JPEG lossless, RLE, and the JPEG 2000 that
+jpeg2000.py leaves to them) hold the GIL, so threads would take turns: worker
 processes decode instead, one per core. The slices are cut into chunks, which
 the workers take in order. Until the first worker is up (a spawned process
 needs ~0.5 s), the calling process decodes the chunks itself; after that it only
 collects, because a caller busy decoding holds the GIL that its pool's threads
 need to take the workers' results off the pipe (measured: with the caller
-decoding too, 2 cores gave 1.3x; see benchmarks/bench_load.py). The pool is
+decoding too, 2 cores gave 1.3x). The pool is
 started once (spawned, as forking a process that runs Qt and a network is not
 safe) and kept for the next series. A pool that breaks leaves the rest to the
 caller.
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 Item, Result = TypeVar("Item"), TypeVar("Result")
 
-CHUNK = 16  # slices per task: a few ms of pickling each, against ~13 ms of decoding a 512^2 J2K slice
+CHUNK = 16  # slices per task: a few ms of pickling each, against ~13 ms of decoding a 512^2 compressed slice
 MIN_ITEMS = 3 * CHUNK  # fewer: decoded before a worker would have started (~0.4 s)
 
 _pool: ProcessPoolExecutor | None = None
