@@ -7,6 +7,7 @@ import time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from ich_viewer.segmentation.model_file import (
 from ich_viewer.segmentation.postprocessing import Postprocessor, postprocess
 from ich_viewer.segmentation.preprocessing import batch_input, study_square
 from ich_viewer.segmentation.result import ModelInfo, SegmentationResult
+from ich_viewer.segmentation.warm_up import warm_up_study
 from ich_viewer.study.model import Study
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ class Segmenter(Protocol):
     info: ModelInfo | None
 
     def load(self) -> ModelInfo: ...
+
+    def warm_up(self, is_cancelled: Callable[[], bool] | None = None) -> None: ...
 
     def segment(self, study: Study, progress: Callable[[int, int], None] | None = None,
                 is_cancelled: Callable[[], bool] | None = None, focus: Callable[[], int] | None = None,
@@ -110,6 +114,13 @@ class SegmentationEngine:
         self._predict(np.zeros((1, spec.size, spec.size, spec.channels), np.float32))
         log.info("%s loaded on %s by %s", self.model_path.name, self.device, self.runtime)
         return self.info
+
+    def warm_up(self, is_cancelled: Callable[[], bool] | None = None) -> None:
+        """Load, then run the whole pipeline once on a synthetic head (warm_up.py), so that the first
+        study is as fast as the next; it stops between batches when is_cancelled() says so."""
+        self.load()
+        with contextlib.suppress(SegmentationCancelled):
+            self.segment(warm_up_study(), is_cancelled=is_cancelled, preview=lambda indices, masks: None)
 
     def _open_network(self, manifest: NetworkManifest):
         """The manifest's ONNX export when it lists one, in ONNX Runtime (or OpenVINO when asked for);

@@ -220,8 +220,10 @@ class MainWindow(QMainWindow):
             self._show_not_assessable(study)
         elif self.settings.auto_segment:
             self.findings_panel.show_message("Segmenting…")
-            # After the slice has painted: the reader sees the study before the model starts work.
-            self._after_slice_paint.call(lambda: self._segment(study))
+            if self.segmentation.device is not None:  # the network is loaded: its thread can start at once
+                self._segment(study)
+            else:  # after the slice has painted: the reader sees the study before the model loads
+                self._after_slice_paint.call(lambda: self._segment(study))
         else:
             # The reader segments only some studies: the model loads at the first S, not before.
             self.findings_panel.show_message("Not segmented yet: press S (Segmentation ▸ Segment).")

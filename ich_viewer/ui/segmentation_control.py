@@ -147,6 +147,7 @@ class SegmentationControl(QObject):
         self._drop_current()
         self._last_id += 1
         self._current_id, self._study = self._last_id, study
+        self._worker.study_coming()
         self._request.emit(self._current_id, study)
         self._status.show_running(study.n_slices, model_loaded=self.device is not None)
 

@@ -39,6 +39,7 @@ class SegmentationWorker(QObject):
         self._lock = threading.Lock()
         self._cancelled_ids: set[int] = set()
         self._focus = 0  # the slice on screen: segmented first, then outward from it
+        self._study_waiting = False  # a study was sent: the warm-up gives way to it
 
     # Called from the GUI thread: a flag only, the worker may be busy.
     def cancel(self, request_id: int) -> None:
@@ -53,6 +54,15 @@ class SegmentationWorker(QObject):
     def set_focus(self, slice_index: int) -> None:
         with self._lock:
             self._focus = slice_index
+
+    # Called from the GUI thread just before it sends a study.
+    def study_coming(self) -> None:
+        with self._lock:
+            self._study_waiting = True
+
+    def _is_study_waiting(self) -> bool:
+        with self._lock:
+            return self._study_waiting
 
     def _current_focus(self) -> int:
         with self._lock:
@@ -72,9 +82,18 @@ class SegmentationWorker(QObject):
             self.model_failed.emit(f"The hemorrhage model could not be loaded: {error}")
             return
         self.model_ready.emit(info, self._engine.device)
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        try:
+            self._engine.warm_up(is_cancelled=self._is_study_waiting)
+        except Exception:  # only time is lost: the reader's study runs the same code
+            log.exception("the pipeline's warm-up failed")
 
     @Slot(int, object)
     def segment(self, request_id: int, study: Study) -> None:
+        with self._lock:
+            self._study_waiting = False
         if self._is_cancelled(request_id):
             self.cancelled.emit(request_id)
             return

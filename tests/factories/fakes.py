@@ -43,6 +43,9 @@ class FakeEngine:
     def load(self):
         return self.info
 
+    def warm_up(self, is_cancelled=None):
+        self.warmed_up = True
+
     def segment(self, study, progress=None, is_cancelled=None, focus=None, preview=None):
         if self.fail:
             raise self.fail

@@ -110,6 +110,18 @@ def test_cancelling_stops_between_batches(small_network):
     assert done == [4]
 
 
+def test_the_warm_up_runs_the_whole_pipeline_and_gives_way_when_asked(small_network, monkeypatch):
+    engine = _engine(small_network)
+    batches = []
+    network = engine._network
+    engine._network = lambda batch: batches.append(len(batch)) or network(batch)
+    engine.warm_up()
+    assert batches == [1, 4, 4]  # the slice on screen alone, then full batches: the shapes a study uses
+    batches.clear()
+    engine.warm_up(is_cancelled=lambda: True)  # a study was sent: nothing more is run
+    assert batches == []
+
+
 def test_a_failing_gpu_falls_back_to_the_cpu_and_says_so(small_network):
     engine, (study, _) = _engine(small_network), _study(6)
     engine.load()

@@ -113,6 +113,38 @@ def test_a_model_loaded_in_one_request_is_usable_in_the_next(qtbot):
         control.shutdown()
 
 
+class WarmingEngine(FakeEngine):
+    """Warms up slowly, batch by batch, until a study is waiting; records both."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.warm_batches, self.studies = 0, []
+
+    def warm_up(self, is_cancelled=None):
+        while not is_cancelled() and self.warm_batches < 500:
+            self.warm_batches += 1
+            threading.Event().wait(0.01)
+
+    def segment(self, study, **callbacks):
+        self.studies.append(study)
+        return super().segment(study, **callbacks)
+
+
+def test_the_warm_up_follows_the_load_and_gives_way_to_a_study(qtbot):
+    engine = WarmingEngine()
+    control, _ = _control(qtbot, lambda force_cpu=False: engine)
+    try:
+        with qtbot.waitSignal(control.model_ready, timeout=5000):
+            control.load_model()
+        qtbot.waitUntil(lambda: engine.warm_batches > 2, timeout=5000)
+        study = _study(value=100)
+        with qtbot.waitSignal(control.result_ready, timeout=3000):  # long before 500 warm-up batches
+            control.segment(study)
+        assert engine.studies == [study] and engine.warm_batches < 500
+    finally:
+        control.shutdown()
+
+
 def test_closing_stops_the_thread_and_no_load_starts_after(qtbot, control):
     control, _ = control
     control.load_model()
