@@ -1,8 +1,8 @@
-"""Does another CPU runtime change the cross-validation? The fold networks under ONNX Runtime,
-OpenVINO (f32 and bf16), LiteRT int8 and TF bf16, against TensorFlow (issue 16).
+"""Does another CPU runtime change the cross-validation? The fold networks under ONNX Runtime
+(float32 and int8), OpenVINO (f32 and bf16), LiteRT int8 and TF bf16, against TensorFlow (issue 16).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_runtime_agreement.py [--folds 0,1,2,3,4]
-        [--runtimes tf,onnx,bf16,int8,ov,ovbf16]
+        [--runtimes tf,onnx,bf16,int8,ov,ovbf16,ortint8]
 
 Issue 16 keeps the fastest CPU runtime only if it changes the cross-validation per-patient
 Dice by no more than 0.005 and changes no patient-level decision. benchmarks/bench_runtimes.py
@@ -19,6 +19,10 @@ For each fold k of models/cv_folds.json, with the fold network models/ich_unet25
   (j + 0.5) / 82 of the way through its scan, j its place in patient order (so the heights step
   from skull base to vertex across the patients), and each training patient with hemorrhage also
   its middle slice marked in hemorrhage_diagnosis.csv; 91-94 slices a fold;
+- ONNX Runtime int8: the fold network's ONNX export quantized by onnxruntime.quantization
+  (training.onnx_export.quantize_int8: int8 weights per channel, uint8 activations, QDQ,
+  min-max ranges from the same calibration slices as LiteRT's; only the output convolution
+  stays float32, or, with --int8-float-full-size, every convolution at the input's size);
 - TF bf16 grappler: the same engine with grappler's auto_mixed_precision_onednn_bfloat16
   rewrite of its graph (set before the first function is traced; it applies to the process);
 - ONNX Runtime: the engine running the fold network's ONNX export (its manifest lists it);
@@ -76,9 +80,11 @@ BF16 = "TF bf16 grappler"
 INT8 = "LiteRT int8"
 OV_F32 = "OpenVINO f32"
 OV_BF16 = "OpenVINO bf16"
+ORT_INT8 = "ONNX Runtime int8"
 OPENVINO_PRECISION = {OV_F32: "f32", OV_BF16: "bf16"}
-RUNTIMES = (TF, ORT, BF16, INT8, OV_F32, OV_BF16)
-SHORT_NAMES = {"tf": TF, "onnx": ORT, "bf16": BF16, "int8": INT8, "ov": OV_F32, "ovbf16": OV_BF16}
+RUNTIMES = (TF, ORT, BF16, INT8, OV_F32, OV_BF16, ORT_INT8)
+SHORT_NAMES = {"tf": TF, "onnx": ORT, "bf16": BF16, "int8": INT8, "ov": OV_F32, "ovbf16": OV_BF16,
+               "ortint8": ORT_INT8}
 DICE_TOLERANCE = 0.005  # issue 16
 
 
@@ -129,6 +135,17 @@ class OpenVinoEngine(MeasuredEngine):
         return runtimes.OpenVinoNetwork(onnx_network_path(self.model_path, manifest), self.precision)
 
 
+class OnnxFileEngine(MeasuredEngine):
+    """The engine with ONNX Runtime running another ONNX file of the fold network (its int8 form)."""
+
+    def __init__(self, model_path: Path, onnx_path: Path):
+        super().__init__(model_path, runtimes.ONNXRUNTIME)
+        self.onnx_path = onnx_path
+
+    def _open_network(self, manifest):
+        return runtimes.OnnxNetwork(self.onnx_path, force_cpu=True)
+
+
 class LiteRTEngine(MeasuredEngine):
     """The same engine with a LiteRT interpreter as its forward pass; no TensorFlow is loaded."""
 
@@ -163,7 +180,7 @@ def _start_runtime(name: str) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # the skull rule and the resampling
-    if name in (INT8, ORT, *OPENVINO_PRECISION):
+    if name in (INT8, ORT, ORT_INT8, *OPENVINO_PRECISION):
         return
     import tensorflow as tf
 
@@ -176,7 +193,8 @@ def _start_runtime(name: str) -> None:
 
 
 def serve(name: str, data: str, connection) -> None:
-    """A runtime's process: ("fold", k, tflite path) loads a fold network, ("patient", number) scores one."""
+    """A runtime's process: ("fold", k, {kind: converted file}) loads a fold network, ("patient", number)
+    scores one."""
     from ich_viewer.analysis.lesions import find_lesions
     from ich_viewer.segmentation.model_file import shipped_network_path
     from ich_viewer.training.ct_ich import read_patients
@@ -193,10 +211,12 @@ def serve(name: str, data: str, connection) -> None:
                 _start_runtime(name)
                 started = True
             if message[0] == "fold":
-                fold, tflite = message[1], message[2]
+                fold, converted = message[1], message[2]
                 path = shipped_network_path(f"fold{fold}")
                 if name == INT8:
-                    engine = LiteRTEngine(path, Path(tflite))
+                    engine = LiteRTEngine(path, Path(converted[INT8]))
+                elif name == ORT_INT8:
+                    engine = OnnxFileEngine(path, Path(converted[ORT_INT8]))
                 elif name in OPENVINO_PRECISION:
                     engine = OpenVinoEngine(path, OPENVINO_PRECISION[name])
                 else:
@@ -246,6 +266,64 @@ class Calibration:
                 picks.add(marked[len(marked) // 2])
             self._slices[patient.patient] = network_batch(brain, bone, sorted(picks), self.spec.context_slices)
         return self._slices[patient.patient]
+
+
+def quantize_int8(export: Path, target: Path, calibration: np.ndarray, float_at_full_size: bool = False) -> Path:
+    """The ONNX export with int8 weights (per channel) and uint8 activations, as QDQ pairs that ONNX
+    Runtime fuses into integer kernels (AVX512-VNNI here); activation ranges from the calibration
+    batches (n, S, S, channels; min-max). With float_at_full_size the convolutions at the input's
+    size stay float32 (the first and last level: where the outline's edge is drawn); else only
+    the output convolution does."""
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    prepared = target.with_suffix(".prepared.onnx")
+    quant_pre_process(str(export), str(prepared), skip_symbolic_shape=True)
+    model = onnx.load(str(prepared))
+    graph, size = model.graph, calibration.shape[1]
+    heights = {info.name: info.type.tensor_type.shape.dim[2].dim_value for info in graph.value_info
+               if len(info.type.tensor_type.shape.dim) == 4}
+    convolutions = [node for node in graph.node if node.op_type == "Conv"]
+    kept_float = [node.name for node in convolutions
+                  if float_at_full_size and heights.get(node.output[0]) == size] or [convolutions[-1].name]
+    kept_float = sorted({*kept_float, convolutions[-1].name})
+
+    class Slices(CalibrationDataReader):
+        def __init__(self):
+            self._next = iter(calibration[k:k + 1] for k in range(len(calibration)))
+
+        def get_next(self):
+            batch = next(self._next, None)
+            return None if batch is None else {graph.input[0].name: batch.astype(np.float32)}
+
+    quantize_static(str(prepared), str(target), Slices(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=kept_float)
+    prepared.unlink()
+    return target
+
+
+def quantize_fold(fold: int, training, calibration: Calibration, folder: Path,
+                  float_at_full_size: bool = False) -> tuple[Path, str]:
+    """The fold network's ONNX export quantized for ONNX Runtime (int8, QDQ), calibrated on its training
+    patients; (file, a line saying how)."""
+    from ich_viewer.segmentation.model_file import onnx_network_path, read_manifest, shipped_network_path
+
+    path = shipped_network_path(f"fold{fold}")
+    slices = np.concatenate([calibration.of(p) for p in training])
+    start = time.perf_counter()
+    target = quantize_int8(onnx_network_path(path, read_manifest(path)), folder / f"fold{fold}_int8.onnx", slices,
+                           float_at_full_size)
+    line = (f"ONNX Runtime int8: {len(slices)} calibration slices, {time.perf_counter() - start:.0f} s, "
+            f"{target.stat().st_size / 2**20:.1f} MB")
+    return target, line
 
 
 def convert_fold(fold: int, training, calibration: Calibration, folder: Path) -> tuple[Path, str]:
@@ -332,9 +410,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="CT-ICH folder (default: $ICH_DATA/ct-ich)")
     parser.add_argument("--limit", type=int, default=None,
                         help="only the first LIMIT held-out patients of each fold (a quick check)")
-    parser.add_argument("--runtimes", default="tf,onnx,bf16,int8,ov,ovbf16",
-                        help="comma-separated, of tf (always), onnx, bf16, int8, ov (OpenVINO f32), "
-                             "ovbf16 (default: all)")
+    parser.add_argument("--runtimes", default="tf,onnx,bf16,int8,ov,ovbf16,ortint8",
+                        help="comma-separated, of tf (always), onnx, bf16, int8 (LiteRT), ov (OpenVINO f32), "
+                             "ovbf16, ortint8 (ONNX Runtime int8) (default: all)")
+    parser.add_argument("--int8-float-full-size", action="store_true",
+                        help="ONNX Runtime int8 with the convolutions at the input's size kept float32")
     args = parser.parse_args()
     chosen = {TF, *(SHORT_NAMES[n.strip()] for n in args.runtimes.split(",") if n.strip())}
     chosen_folds = [int(f) for f in args.folds.split(",") if f.strip()]
@@ -389,14 +469,19 @@ def main() -> None:
         for fold in chosen_folds:
             training = [p for p in patients if folds[p.patient] != fold]
             held_out = [p for p in patients if folds[p.patient] == fold][:args.limit]
-            tflite, line = None, "no int8 conversion"
-            if INT8 not in failed:
-                try:
-                    tflite, line = convert_fold(fold, training, calibration, Path(tmp))
-                except Exception as error:  # noqa: BLE001 - converters fail in many ways; reported, not fatal
-                    failed[INT8] = f"conversion of fold {fold}: {type(error).__name__}: {error}"
+            converted, lines = {}, []
+            for name, convert in ((INT8, convert_fold), (ORT_INT8, quantize_fold)):
+                if name in chosen and name not in failed:
+                    try:
+                        options = {"float_at_full_size": args.int8_float_full_size} if name == ORT_INT8 else {}
+                        converted[name], line = convert(fold, training, calibration, Path(tmp), **options)
+                        lines.append(line)
+                    except Exception as error:  # noqa: BLE001 - converters fail in many ways; reported, not fatal
+                        failed[name] = f"conversion of fold {fold}: {type(error).__name__}: {error}"
+            line = "; ".join(lines) or "no int8 conversion"
+            converted = {name: str(file) for name, file in converted.items()}
             active = [name for name in RUNTIMES if name not in failed]
-            loads = {name: ask(name, ("fold", fold, str(tflite))) for name in active}
+            loads = {name: ask(name, ("fold", fold, converted)) for name in active}
             active = [name for name in active if name not in failed]
             if TF not in active:
                 raise SystemExit(f"TensorFlow as the engine runs it did not run: {failed.get(TF)}")
