@@ -106,7 +106,7 @@ def _run_checks(out: Path, scratch: Path) -> int:
         ("findings as expected for the sample", lambda: _compare_findings(state["review"], expected)),
         ("PDF report", lambda: _write_report(state["review"], out)),
         ("NIfTI, CSV and key-image exports", lambda: _write_exports(state["review"], out)),
-        ("DICOM SEG export, against the sample written as DICOM",
+        ("DICOM SEG export, against the sample written as JPEG 2000 DICOM and read back",
          lambda: _write_dicom_seg(state["review"], out, scratch)),
     ]
     for what, call in checks:
@@ -205,26 +205,30 @@ def _write_exports(review, out: Path) -> str:
 
 
 def _write_dicom_seg(review, out: Path, scratch: Path) -> str:
+    import numpy as np
     import pydicom
 
     from ich_viewer.export.dicom_seg import export_dicom_seg
     from ich_viewer.study.loader import open_study
 
     series = _write_as_dicom(review.study, scratch / "sample_dicom")
-    dicom_study = open_study(series)
+    dicom_study = open_study(series)  # decoded as a compressed series is (study/jpeg2000.py)
     if dicom_study.voxels.shape != review.mask.shape:
         raise SelfTestFailure(f"the DICOM copy reads back as {dicom_study.voxels.shape}, not {review.mask.shape}")
+    if not np.array_equal(dicom_study.voxels, np.round(review.study.voxels)):
+        raise SelfTestFailure("the lossless JPEG 2000 copy of the sample reads back with other values")
     seg = export_dicom_seg(dicom_study, review.mask, out / "mask_seg.dcm", model=review.result.model)
     frames = int(pydicom.dcmread(seg).NumberOfFrames)
     return f"{seg.name}, {frames} frames"
 
 
 def _write_as_dicom(study, folder: Path) -> Path:
-    """The study's slices as a minimal CT series (display values as stored values), for SEG only."""
+    """The study's slices as a minimal CT series (display values as signed stored values), compressed as
+    lossless JPEG 2000, as many archives send CT: reading it back checks the decoder of this installation."""
     import numpy as np
     from pydicom import Dataset
     from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid
 
     folder.mkdir(parents=True, exist_ok=True)
     dz, dy, dx = study.spacing_mm
@@ -247,5 +251,6 @@ def _write_as_dicom(study, folder: Path) -> Path:
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
         ds.RescaleSlope, ds.RescaleIntercept = 1, 0
         ds.PixelData = np.ascontiguousarray(pixels, dtype=np.int16).tobytes()
+        ds.compress(JPEG2000Lossless, generate_instance_uid=False)
         ds.save_as(folder / f"{z + 1:04d}.dcm", enforce_file_format=True)
     return folder

@@ -72,9 +72,9 @@ def decoded(dicom_slice: DicomSlice) -> np.ndarray | None:
     try:
         dataset = pydicom.dcmread(dicom_slice.path)
         codestream = next(generate_frames(dataset.PixelData, number_of_frames=1))
+        return decode_codestream(codestream, dataset)
     except Exception:  # noqa: BLE001 - the fallback reads the file again and says what is wrong
         return None
-    return decode_codestream(codestream, dataset)
 
 
 def decode_codestream(codestream: bytes, header) -> np.ndarray | None:
