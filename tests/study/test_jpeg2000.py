@@ -14,10 +14,13 @@ from tests.factories.dicom import write_ct_series
 RESCALE = ("RescaleSlope", "RescaleIntercept")
 
 
-def series(folder, transfer_syntax=JPEG2000Lossless, signed=False, n_slices=6):
+def series(folder, transfer_syntax=JPEG2000Lossless, signed=False, n_slices=6, bits_stored=16):
     """Unsigned stored values with rescale tags, or signed raw HU without them (as the CT-ICH HU files)."""
+    def stored_in(ds, z):
+        ds.BitsStored, ds.HighBit = bits_stored, bits_stored - 1
+
     return write_ct_series(folder, n_slices=n_slices, rows=48, cols=40, transfer_syntax=transfer_syntax,
-                           omit_tags=RESCALE if signed else ())
+                           omit_tags=RESCALE if signed else (), edit=stored_in)
 
 
 def slice_of(path):
@@ -26,9 +29,10 @@ def slice_of(path):
     return DicomSlice(path, pydicom.dcmread(path, stop_before_pixels=True))
 
 
+@pytest.mark.parametrize("bits_stored", [16, 12])
 @pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
-def test_lossless_slices_match_pydicom_value_for_value(tmp_path, signed):
-    for path in series(tmp_path, signed=signed).files:
+def test_lossless_slices_match_pydicom_value_for_value(tmp_path, signed, bits_stored):
+    for path in series(tmp_path, signed=signed, bits_stored=bits_stored).files:
         ours = jpeg2000.decoded(slice_of(path))
         assert ours is not None, "this module should decode it"
         reference = pixel_array(path)
