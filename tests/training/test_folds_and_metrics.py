@@ -119,3 +119,24 @@ def test_the_model_card_compares_ours_with_the_notebooks_networks_on_both_protoc
         assert row in card
     for name in ("reference_unet", "two_branch_net"):
         assert f"| {name} |" in card  # its inference cost, measured in the same run as ours
+
+
+def test_the_margins_take_one_run_of_ours_against_the_stronger_baseline_of_each_figure():
+    from ich_viewer.training.model_card import _margins
+
+    def pixels(auc, iou, f1):
+        return {"original_slices": {"pixel_auc": auc, "iou": iou, "f1_hemorrhage": f1}}
+
+    notebook = {"notebook_reference_unet": pixels(0.97, 0.20, 0.30),
+                "notebook_two_branch_net": pixels(0.999, 0.60, 0.75),
+                "notebook_ich_unet25d": pixels(0.998, 0.50, 0.90),  # best F1 and AUC, but not by IoU
+                "notebook_pool_150_ich_unet25d": pixels(0.99, 0.65, 0.80)}
+    folds = {"reference_unet": {"per_patient_dice_mean": 0.0, "slice_auc": 0.7, "folds": [0, 1]},
+             "two_branch_net": {"per_patient_dice_mean": 0.05, "slice_auc": 0.6, "folds": [0, 1]},
+             "ich_unet25d": {"per_patient_dice_mean": 0.4, "slice_auc": 0.9, "folds": [0, 1]}}
+    table = "\n".join(_margins(notebook, folds))
+    assert "150 epochs" in table.splitlines()[1]  # ours: the run best by IoU, for every figure
+    assert "| pixel AUC | 0.990 | 0.999 (Notebook two-branch) | -0.009 |" in table
+    assert "| IoU | 0.650 | 0.600 (Notebook two-branch) | +0.050 |" in table
+    assert "| F1 hemorrhage | 0.800 | 0.750 (Notebook two-branch) | +0.050 |" in table
+    assert "| Patient folds (0, 1) | slice AUC | 0.900 | 0.700 (Notebook U-Net) | +0.200 |" in table
