@@ -70,9 +70,18 @@ class SegmentationWorker(QObject):
 
     @Slot(bool)
     def load_model(self, force_cpu: bool = False) -> None:
+        """Load the network ahead of any study, then warm the whole pipeline up."""
+        if self._load(force_cpu):
+            try:
+                self._engine.warm_up(is_cancelled=self._is_study_waiting)
+            except Exception:  # only time is lost: the reader's study runs the same code
+                log.exception("the pipeline's warm-up failed")
+
+    def _load(self, force_cpu: bool) -> bool:
+        """Load the network unless it is loaded; True when it was loaded now."""
         if self._engine is not None and self._force_cpu == force_cpu:
             self.model_ready.emit(self._engine.info, self._engine.device)
-            return
+            return False
         try:
             self._force_cpu = force_cpu
             self._engine = self._engine_factory(force_cpu=force_cpu)
@@ -80,15 +89,9 @@ class SegmentationWorker(QObject):
         except Exception as error:  # noqa: BLE001  reported to the user, the viewer keeps going
             self._engine = None
             self.model_failed.emit(f"The hemorrhage model could not be loaded: {error}")
-            return
+            return False
         self.model_ready.emit(info, self._engine.device)
-        self._warm_up()
-
-    def _warm_up(self) -> None:
-        try:
-            self._engine.warm_up(is_cancelled=self._is_study_waiting)
-        except Exception:  # only time is lost: the reader's study runs the same code
-            log.exception("the pipeline's warm-up failed")
+        return True
 
     @Slot(int, object)
     def segment(self, request_id: int, study: Study) -> None:
@@ -97,8 +100,8 @@ class SegmentationWorker(QObject):
         if self._is_cancelled(request_id):
             self.cancelled.emit(request_id)
             return
-        if self._engine is None:
-            self.load_model(self._force_cpu)
+        if self._engine is None:  # loaded with the study: no warm-up, the study is the first pass
+            self._load(self._force_cpu)
             if self._engine is None:
                 self.failed.emit(request_id, "no model loaded")
                 return
