@@ -20,7 +20,7 @@ For each fold k of models/cv_folds.json, with the fold network models/ich_unet25
   from skull base to vertex across the patients), and each training patient with hemorrhage also
   its middle slice marked in hemorrhage_diagnosis.csv; 91-94 slices a fold;
 - ONNX Runtime int8: the fold network's ONNX export quantized by onnxruntime.quantization
-  (training.onnx_export.quantize_int8: int8 weights per channel, uint8 activations, QDQ,
+  (quantize_int8, below: int8 weights per channel, uint8 activations, QDQ,
   min-max ranges from the same calibration slices as LiteRT's; only the output convolution
   stays float32, or, with --int8-float-full-size, every convolution at the input's size);
 - TF bf16 grappler: the same engine with grappler's auto_mixed_precision_onednn_bfloat16
@@ -288,12 +288,12 @@ def quantize_int8(export: Path, target: Path, calibration: np.ndarray, float_at_
     quant_pre_process(str(export), str(prepared), skip_symbolic_shape=True)
     model = onnx.load(str(prepared))
     graph, size = model.graph, calibration.shape[1]
-    heights = {info.name: info.type.tensor_type.shape.dim[2].dim_value for info in graph.value_info
-               if len(info.type.tensor_type.shape.dim) == 4}
     convolutions = [node for node in graph.node if node.op_type == "Conv"]
-    kept_float = [node.name for node in convolutions
-                  if float_at_full_size and heights.get(node.output[0]) == size] or [convolutions[-1].name]
-    kept_float = sorted({*kept_float, convolutions[-1].name})
+    kept_float = {convolutions[-1].name}  # the output convolution, always
+    if float_at_full_size:
+        heights = {info.name: info.type.tensor_type.shape.dim[2].dim_value for info in graph.value_info
+                   if len(info.type.tensor_type.shape.dim) == 4}
+        kept_float |= {node.name for node in convolutions if heights.get(node.output[0]) == size}
 
     class Slices(CalibrationDataReader):
         def __init__(self):
@@ -305,7 +305,7 @@ def quantize_int8(export: Path, target: Path, calibration: np.ndarray, float_at_
 
     quantize_static(str(prepared), str(target), Slices(), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=kept_float)
+                    calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=sorted(kept_float))
     prepared.unlink()
     return target
 

@@ -1,11 +1,11 @@
 """A small synthetic head, segmented once the network is loaded and before any study.
 
 The first pass through each step of the pipeline costs more than the next ones (the
-runtime's buffers for a new batch shape, OpenCV and SciPy paths run for the first time):
-on the sample study (29 slices, ONNX Runtime, 2 threads, 3 processes each) the first
-segmentation after the network's own warm-up took 1.31-1.41 s and the next ones 1.02-1.07 s;
-after this warm-up the first took 1.07-1.12 s. The viewer pays it while the reader is still
-choosing a study (the worker stops it as soon as one is sent), not on their first one.
+runtime's buffers for a new batch shape, OpenCV and SciPy paths run for the first time).
+benchmarks/bench_warm_up.py, the sample study (29 slices), 3 fresh processes each: the first
+segmentation after the network's own warm-up takes 1.31 s (median; the second 1.09 s), after
+this warm-up 1.10 s. The viewer pays it while the reader is still choosing a study (the worker
+stops it as soon as one is sent), not on their first one.
 """
 
 from __future__ import annotations

@@ -13,11 +13,13 @@ so the decoder's unsigned result is the signed value plus 2^(precision-1), exact
 Only what this module is sure of is decoded here: one grey component whose precision and
 sign agree with BitsStored and PixelRepresentation, of the header's size, in a
 single-frame file. Anything else, and any stream OpenCV cannot read, goes to pydicom's
-decoders (the fallback), which also say what is wrong with a damaged one.
+decoders (the fallback), which also say what is wrong with a damaged one; they read the
+file again: about 1 ms a slice (bench_load.py reads 300 uncompressed slices in 0.37 s).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -97,8 +99,9 @@ def decode_codestream(codestream: bytes, header) -> np.ndarray | None:
     return _stored_values(pixels, bits_allocated, size.precision, signed)
 
 
+@functools.cache
 def _quiet_opencv():
-    """cv2, its log silenced: it would print a line per slice (a colour space it assumes, a
+    """cv2, its log silenced (once): it would print a line per slice (a colour space it assumes, a
     stream it cannot read) where the fallback decodes the slice or says what is wrong with it."""
     import cv2
 

@@ -44,7 +44,7 @@ class FakeEngine:
         return self.info
 
     def warm_up(self, is_cancelled=None):
-        self.warmed_up = True
+        """Nothing to warm: a fake's mask_of sees only the reader's studies."""
 
     def segment(self, study, progress=None, is_cancelled=None, focus=None, preview=None):
         if self.fail:
